@@ -1,0 +1,190 @@
+public import WherryModel
+
+/// Wherry's configuration: the seed's `gitops-config.yaml`, read unchanged, plus Wherry's optional keys.
+public struct WherryConfig: Sendable {
+    /// Git repositories by key, in the order they were written.
+    public var repositories: [RepositoryConfig]
+    /// Services in the order they were written.
+    public var services: [ServiceConfig]
+    /// Seconds between polls (`poll_interval`, default 60).
+    public var pollInterval: Int
+    /// Where deploy notifications are POSTed (`webhook_url`). Treated as a secret: never printed.
+    public var webhookURL: String?
+    /// The seed's NoKube applyer (`applyer_nokube`).
+    public var applyerNokube: NokubeApplyerConfig?
+    /// Base URL workloads download scripts and apps from (`download_base_url`).
+    public var downloadBaseURL: String?
+    /// Directory served under `/scripts`, `/apps`, `/configs` (`artifacts_dir`).
+    public var artifactsDirectory: String?
+    /// Environment variable holding the bearer token for the sync API (`api_token_env`).
+    public var apiTokenEnv: String?
+    /// Environment variable holding the GitHub webhook secret (`webhook_secret_env`).
+    public var webhookSecretEnv: String?
+    /// Directory for state and the git cache (`state_dir`).
+    public var stateDirectory: String?
+    /// The file this was read from.
+    public var file: String
+
+    public init(
+        repositories: [RepositoryConfig], services: [ServiceConfig], pollInterval: Int = 60, webhookURL: String? = nil,
+        applyerNokube: NokubeApplyerConfig? = nil, downloadBaseURL: String? = nil, artifactsDirectory: String? = nil,
+        apiTokenEnv: String? = nil, webhookSecretEnv: String? = nil, stateDirectory: String? = nil, file: String
+    ) {
+        self.repositories = repositories
+        self.services = services
+        self.pollInterval = pollInterval
+        self.webhookURL = webhookURL
+        self.applyerNokube = applyerNokube
+        self.downloadBaseURL = downloadBaseURL
+        self.artifactsDirectory = artifactsDirectory
+        self.apiTokenEnv = apiTokenEnv
+        self.webhookSecretEnv = webhookSecretEnv
+        self.stateDirectory = stateDirectory
+        self.file = file
+    }
+
+    /// The repository a service reads from.
+    public func repository(for service: ServiceConfig) -> RepositoryConfig? {
+        repositories.first { $0.key == service.repository }
+    }
+
+    /// The service with this name.
+    public func service(named name: String) -> ServiceConfig? {
+        services.first { $0.name == name }
+    }
+}
+
+/// One Git repository (`github_configs.<key>`, or one made for a legacy `repo:` URL).
+public struct RepositoryConfig: Sendable, Hashable {
+    /// The key services refer to with `github:`.
+    public var key: String
+    /// `repo_owner`, when known.
+    public var owner: String?
+    /// `repo_name`, when known.
+    public var name: String?
+    /// Branch to follow (default `main`).
+    public var branch: String
+    /// Remote URL: `url:` if given (relative paths resolved against the config file), else GitHub's.
+    public var url: String
+    /// Where the HTTPS token comes from, if any.
+    public var token: TokenSource?
+    /// SSH private key file.
+    public var sshKeyFile: String?
+    /// SSH known_hosts file.
+    public var knownHostsFile: String?
+    /// Where the entry was written.
+    public var location: SourceLocation
+
+    public init(
+        key: String, owner: String?, name: String?, branch: String, url: String, token: TokenSource?,
+        sshKeyFile: String?, knownHostsFile: String?, location: SourceLocation
+    ) {
+        self.key = key
+        self.owner = owner
+        self.name = name
+        self.branch = branch
+        self.url = url
+        self.token = token
+        self.sshKeyFile = sshKeyFile
+        self.knownHostsFile = knownHostsFile
+        self.location = location
+    }
+
+    /// `owner/name` as the seed's status API shows it, or the key when either is unknown.
+    public var displayName: String {
+        if let owner, let name { return "\(owner)/\(name)" }
+        return key
+    }
+}
+
+/// Where a Git token comes from.
+public enum TokenSource: Sendable, Hashable, CustomStringConvertible {
+    /// Written in the config (the seed's `token:`); works, but `wherry validate` warns.
+    case inline(Secret)
+    /// Read from an environment variable (`token_env`).
+    case environment(String)
+    /// Read from a file, e.g. a mounted Secret (`token_file`).
+    case file(String)
+
+    public var description: String {
+        switch self {
+        case .inline: "inline token"
+        case .environment(let name): "environment variable \(name)"
+        case .file(let path): "file \(path)"
+        }
+    }
+}
+
+/// A secret string whose descriptions never reveal it.
+public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The secret itself; pass it only to what needs it.
+    public let value: String
+
+    public init(_ value: String) { self.value = value }
+
+    public var description: String { "***" }
+    public var debugDescription: String { "Secret(***)" }
+}
+
+/// One service: a directory of manifests in a repository, applied as a unit.
+public struct ServiceConfig: Sendable, Hashable {
+    /// Service name; also the value of the `wherry.dev/service` label.
+    public var name: String
+    /// Key of the repository in ``WherryConfig/repositories``.
+    public var repository: String
+    /// Directory in the repository holding the manifests (`k8s_yaml_dir`).
+    public var directory: String
+    /// Namespace for namespaced objects that do not name one.
+    public var namespace: String?
+    /// Whether objects that left Git are deleted (default true).
+    public var prune: Bool
+    /// Whether reconciling is paused.
+    public var suspend: Bool
+    /// Seconds between reconciles; the global poll interval when `nil`.
+    public var interval: Int?
+    /// Services that must be applied first.
+    public var dependsOn: [String]
+    /// Seconds one reconcile may take.
+    public var timeout: Int?
+    /// Whether to wait for workloads to become ready.
+    public var wait: Bool
+    /// Whether to apply the seed's stateless mutation.
+    public var stateless: Bool
+    /// Where the entry was written.
+    public var location: SourceLocation
+
+    public init(
+        name: String, repository: String, directory: String, namespace: String? = nil, prune: Bool = true,
+        suspend: Bool = false, interval: Int? = nil, dependsOn: [String] = [], timeout: Int? = nil, wait: Bool = false,
+        stateless: Bool = false, location: SourceLocation
+    ) {
+        self.name = name
+        self.repository = repository
+        self.directory = directory
+        self.namespace = namespace
+        self.prune = prune
+        self.suspend = suspend
+        self.interval = interval
+        self.dependsOn = dependsOn
+        self.timeout = timeout
+        self.wait = wait
+        self.stateless = stateless
+        self.location = location
+    }
+}
+
+/// The seed's `applyer_nokube` block.
+public struct NokubeApplyerConfig: Sendable, Hashable {
+    /// Target NoKube cluster.
+    public var clusterName: String
+    /// Where the `nokube` binary is downloaded from.
+    public var downloadURL: String
+    /// Optional NoKube config file.
+    public var configFile: String?
+
+    public init(clusterName: String, downloadURL: String, configFile: String? = nil) {
+        self.clusterName = clusterName
+        self.downloadURL = downloadURL
+        self.configFile = configFile
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WherryController
+
+/// Options every command that reads the config takes.
+struct ConfigOptions: ParsableArguments {
+    @Option(
+        name: [.short, .long],
+        help: ArgumentHelp(
+            "Path of gitops-config.yaml.",
+            discussion: "Default: $GITOPS_CONFIG, else ./gitops-config.yaml, else /etc/gitops/gitops-config.yaml."))
+    var config: String?
+
+    @Option(help: "Directory for state and the git cache (default: state_dir from the config, else ~/.cache/wherry).")
+    var stateDir: String?
+
+    @OptionGroup var logging: LoggingOptions
+
+    /// The config path after defaults.
+    var configPath: String {
+        if let config { return config }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["GITOPS_CONFIG"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        if FileManager.default.fileExists(atPath: "gitops-config.yaml") { return "gitops-config.yaml" }
+        return "/etc/gitops/gitops-config.yaml"
+    }
+
+    /// Loads the config, printing every problem and warning to stderr; exits 2 on errors.
+    func load() throws -> LoadedConfig {
+        do {
+            let loaded = try ConfigLoader.load(path: configPath)
+            for warning in loaded.warnings { Terminal.error(warning.description) }
+            return loaded
+        } catch {
+            for issue in error.issues { Terminal.error(issue.description) }
+            let count = error.issues.filter { $0.severity == .error }.count
+            Terminal.error("\(configPath): \(count) error\(count == 1 ? "" : "s"); nothing was done")
+            throw ExitStatus.usage.code
+        }
+    }
+
+    /// Where state and the git cache live.
+    func stateDirectory(_ config: WherryConfig) -> String {
+        if let stateDir { return stateDir }
+        if let configured = config.stateDirectory { return configured }
+        let environment = ProcessInfo.processInfo.environment
+        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return "\(cache)/wherry" }
+        return NSString(string: "~/.cache/wherry").expandingTildeInPath
+    }
+}
+
+/// `--log-level` and `--log-format`.
+struct LoggingOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: LogLevel = .warning
+
+    @Option(help: "Log format: text or json.")
+    var logFormat: LogFormat = .text
+
+    /// Sets up swift-log once for the process; logs go to stderr so stdout stays machine-readable.
+    func bootstrap() {
+        let level = Logger.Level(rawValue: logLevel.rawValue) ?? .warning
+        let format = logFormat
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// How logs are written.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// `--log-level` values, as swift-log names them.
+enum LogLevel: String, ExpressibleByArgument, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+}
+
+/// Output to the terminal.
+enum Terminal {
+    /// A line on stderr.
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WherryController
+import WherryGit
+import WherryModel
+import WherryRender
+
+/// `wherry render`: print the objects Wherry would apply, read from Git; no cluster needed.
+struct RenderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Print the objects of every (or one) service as multi-document YAML.",
+        discussion: """
+            Reads each service's branch head from Git, renders k8s_yaml_dir (plain YAML/JSON, or kustomize when the
+            directory holds a kustomization.yaml) and labels every object as Wherry applies it
+            (app.kubernetes.io/managed-by: wherry, wherry.dev/service: <name>). No cluster is contacted.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .shortAndLong, help: "Render only this service.")
+    var service: String?
+
+    @Option(name: .shortAndLong, help: "Output format: yaml or json (a v1 List).")
+    var output: RenderFormat = .yaml
+
+    func run() async throws {
+        options.logging.bootstrap()
+        let config = try options.load().config
+        let services = try ServiceSelection.select(service, from: config)
+        let renderer = ServiceRenderer(
+            git: GitCLISource(cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
+        var rendered: [RenderedService] = []
+        var failed = 0
+        for service in services {
+            do {
+                rendered.append(try await renderer.render(service, in: config))
+            } catch {
+                Terminal.error(error.description)
+                failed += 1
+            }
+        }
+        switch output {
+        case .yaml:
+            for result in rendered {
+                print("# Service \(result.service.name): \(result.repository.displayName)@\(result.commit.prefix(12))")
+                print(YAMLWriter.stream(result.objects) { $0.source?.description }, terminator: "")
+            }
+        case .json:
+            let items = rendered.flatMap { $0.objects.map { JSONValue.object($0.body) } }
+            let list: JSONValue = ["apiVersion": "v1", "kind": "List", "items": .array(items)]
+            print(list.prettyJSONString())
+        }
+        if failed > 0 {
+            Terminal.error("\(failed) of \(services.count) service\(services.count == 1 ? "" : "s") failed to render")
+            throw ExitStatus.failure.code
+        }
+    }
+}
+
+/// `--output` of render.
+enum RenderFormat: String, ExpressibleByArgument, CaseIterable {
+    case yaml, json
+}
+
+/// Picks the services a command works on.
+enum ServiceSelection {
+    /// All services, or the one named; an unknown name is a usage error with a suggestion.
+    static func select(_ name: String?, from config: WherryConfig) throws -> [ServiceConfig] {
+        guard let name else { return config.services }
+        if let service = config.service(named: name) { return [service] }
+        let names = config.services.map(\.name)
+        let suggestion = names.min { distance(name, $0) < distance(name, $1) }
+        var message = "no service named '\(name)' in \(config.file)"
+        if let suggestion, distance(name, suggestion) <= max(2, name.count / 3) {
+            message += "; did you mean '\(suggestion)'?"
+        } else if !names.isEmpty {
+            message += "; services: \(names.joined(separator: ", "))"
+        }
+        Terminal.error(message)
+        throw ExitStatus.usage.code
+    }
+
+    private static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var next = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                next[j] = min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            row = next
+        }
+        return a.isEmpty ? b.count : row[b.count]
+    }
+}
