@@ -79,7 +79,6 @@ let package = Package(
         .testTarget(
             name: "WherryRenderTests",
             dependencies: ["WherryRender", "WherryTesting"],
-            resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -75,7 +75,10 @@ public enum YAMLReader {
                 throw YAMLError(location: keyLocation, message: "a map key must be a string, not \(kindName(keyNode))")
             }
             // `<<: *base` merges another map's members in, as YAML 1.1 and go-yaml allow.
-            if keyScalar.string == "<<", keyScalar.style == .plain, keyScalar.tag.description.isEmpty {
+            // Yams resolves key tags while checking for duplicates, so an untagged `<<` may already read as !!str.
+            if keyScalar.string == "<<", keyScalar.style == .plain,
+                ["", "tag:yaml.org,2002:str"].contains(keyScalar.tag.description)
+            {
                 merged += try mergeEntries(valueNode, file: file, at: keyLocation)
                 continue
             }

@@ -83,7 +83,11 @@ public enum YAMLWriter {
     private static func formatDouble(_ value: Double) -> String {
         guard value.isFinite else { return value.isNaN ? ".nan" : (value < 0 ? "-.inf" : ".inf") }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) + ".0" }
-        return "\(value)"
+        // YAML 1.1 readers (kubectl's among them) need a dot in the mantissa: 1e+300 would read as a string.
+        let text = "\(value)"
+        guard let exponent = text.firstIndex(where: { $0 == "e" || $0 == "E" }), !text[..<exponent].contains(".")
+        else { return text }
+        return text[..<exponent] + ".0" + text[exponent...]
     }
 
     /// A `|` block for multi-line text that a block can carry exactly; `nil` when quoting is safer.
