@@ -51,12 +51,15 @@ public struct ServiceRenderer: Sendable {
     }
 
     /// Resolves the branch head, checks it out, renders the directory and labels every object.
-    public func render(_ service: ServiceConfig, in config: WherryConfig) async throws(ServiceRenderError)
+    public func render(
+        _ service: ServiceConfig, in config: WherryConfig
+    ) async throws(ServiceRenderError)
         -> RenderedService
     {
         guard let repositoryConfig = config.repository(for: service) else {
             throw ServiceRenderError(
-                service: service.name, step: .credentials, problems: ["repository '\(service.repository)' is not configured"],
+                service: service.name, step: .credentials,
+                problems: ["repository '\(service.repository)' is not configured"],
                 isTransient: false)
         }
         let repository: GitRepository
@@ -64,7 +67,8 @@ public struct ServiceRenderer: Sendable {
             repository = try repositoryConfig.gitRepository(environment: environment)
         } catch {
             throw ServiceRenderError(
-                service: service.name, step: .credentials, problems: error.issues.map(\.description), isTransient: false)
+                service: service.name, step: .credentials, problems: error.issues.map(\.description), isTransient: false
+            )
         }
         let checkout: GitCheckout
         let tree: String

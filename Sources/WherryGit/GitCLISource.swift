@@ -61,7 +61,8 @@ public actor GitCLISource: GitSource {
         let bare = bareDirectory(repository)
         let clean = path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
         let spec = clean.isEmpty ? "\(commit)^{tree}" : "\(commit):\(clean)"
-        let id = try await runGit(["--git-dir", bare, "rev-parse", "--verify", "--quiet", spec], repository, "rev-parse")
+        let id = try await runGit(
+            ["--git-dir", bare, "rev-parse", "--verify", "--quiet", spec], repository, "rev-parse")
         guard id.succeeded else {
             throw GitError(
                 kind: .pathNotFound, operation: "rev-parse", remote: repository.displayURL,
@@ -130,7 +131,7 @@ public actor GitCLISource: GitSource {
             repository, "checkout-index")
         do {
             try FileManager.default.moveItem(atPath: staging, toPath: final)
-        } catch where FileManager.default.fileExists(atPath: final) {
+        } catch  where FileManager.default.fileExists(atPath: final) {
             // Another process finished the same checkout first; theirs is identical.
         } catch {
             throw localError(repository, "cannot move checkout into place: \(error.localizedDescription)")
@@ -172,7 +173,8 @@ public actor GitCLISource: GitSource {
         return bare
     }
 
-    private func hasCommit(_ bare: String, _ commit: String, _ repository: GitRepository) async throws(GitError) -> Bool {
+    private func hasCommit(_ bare: String, _ commit: String, _ repository: GitRepository) async throws(GitError) -> Bool
+    {
         try await runGit(["--git-dir", bare, "cat-file", "-e", "\(commit)^{commit}"], repository, "cat-file").succeeded
     }
 
@@ -183,8 +185,11 @@ public actor GitCLISource: GitSource {
     private func pruneCheckouts(in parent: String, keeping current: String) {
         let manager = FileManager.default
         guard let names = try? manager.contentsOfDirectory(atPath: parent) else { return }
-        let dated = names.filter { !$0.hasPrefix(".") }.map { "\(parent)/\($0)" }.compactMap { path -> (String, Date)? in
-            guard let date = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+        let dated = names.filter { !$0.hasPrefix(".") }.map { "\(parent)/\($0)" }.compactMap {
+            path -> (String, Date)? in
+            guard let date = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date else {
+                return nil
+            }
             return (path, date)
         }
         for (path, _) in dated.sorted(by: { $0.1 > $1.1 }).dropFirst(checkoutsToKeep) where path != current {
@@ -192,7 +197,9 @@ public actor GitCLISource: GitSource {
         }
     }
 
-    private static func value<T: Sendable>(of task: Task<T, any Error>, _ repository: GitRepository, _ operation: String)
+    private static func value<T: Sendable>(
+        of task: Task<T, any Error>, _ repository: GitRepository, _ operation: String
+    )
         async throws(GitError) -> T
     {
         do {

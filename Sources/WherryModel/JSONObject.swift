@@ -50,3 +50,9 @@ public struct JSONObject: Sendable, Hashable {
         hasher.combine(storage)
     }
 }
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(elements)
+    }
+}

@@ -32,7 +32,8 @@ public enum ManifestReader {
         let kind = value["kind"]?.json.stringValue ?? ""
         if kind == "List" || (kind.hasSuffix("List") && value["items"] != nil && value["metadata"]?["name"] == nil) {
             guard case .sequence(let items)? = value["items"]?.content else {
-                issues.append(RenderIssue(location: value.location, message: "\(label): a \(kind) needs 'items', a list"))
+                issues.append(
+                    RenderIssue(location: value.location, message: "\(label): a \(kind) needs 'items', a list"))
                 return
             }
             for (index, item) in items.enumerated() {
@@ -77,20 +78,24 @@ public enum ManifestReader {
         }
         if let name = metadata["name"] {
             if name.json.stringValue?.isEmpty ?? true {
-                problems.append((name.location, "'metadata.name' must be a non-empty string, found \(name.typeDescription)"))
+                problems.append(
+                    (name.location, "'metadata.name' must be a non-empty string, found \(name.typeDescription)"))
             }
         } else if metadata["generateName"] != nil {
-            problems.append((metadata.location, "'metadata.generateName' cannot be applied declaratively; set metadata.name"))
+            problems.append(
+                (metadata.location, "'metadata.generateName' cannot be applied declaratively; set metadata.name"))
         } else {
             problems.append((metadata.location, "missing 'metadata.name'"))
         }
         if let namespace = metadata["namespace"], !namespace.isNull, namespace.json.stringValue == nil {
-            problems.append((namespace.location, "'metadata.namespace' must be a string, found \(namespace.typeDescription)"))
+            problems.append(
+                (namespace.location, "'metadata.namespace' must be a string, found \(namespace.typeDescription)"))
         }
         for key in ["labels", "annotations"] {
             guard let map = metadata[key], !map.isNull else { continue }
             guard let entries = map.entries else {
-                problems.append((map.location, "'metadata.\(key)' must be a map of strings, found \(map.typeDescription)"))
+                problems.append(
+                    (map.location, "'metadata.\(key)' must be a map of strings, found \(map.typeDescription)"))
                 continue
             }
             for entry in entries where entry.value.json.stringValue == nil {

@@ -27,7 +27,8 @@ public struct ManifestRenderer: Sendable {
         switch fileKind(start) {
         case .missing:
             throw RenderFailure(
-                RenderIssue(location: SourceLocation(file: shown), message: "k8s_yaml_dir does not exist in the repository"))
+                RenderIssue(
+                    location: SourceLocation(file: shown), message: "k8s_yaml_dir does not exist in the repository"))
         case .file:
             throw RenderFailure(
                 RenderIssue(
@@ -130,7 +131,8 @@ private struct Walk {
             issues.append(
                 RenderIssue(
                     location: SourceLocation(file: display),
-                    message: "symbolic link points outside the repository; Wherry only reads files from the repository"))
+                    message: "symbolic link points outside the repository; Wherry only reads files from the repository")
+            )
             return nil
         }
         return real

@@ -37,7 +37,8 @@ extension YAMLReader {
         default:
             throw YAMLError(
                 location: here,
-                message: "unsupported YAML tag '\(tag)'; Kubernetes manifests take plain values (quote the value instead)")
+                message:
+                    "unsupported YAML tag '\(tag)'; Kubernetes manifests take plain values (quote the value instead)")
         }
     }
 

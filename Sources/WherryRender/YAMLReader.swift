@@ -88,7 +88,8 @@ public enum YAMLReader {
                     message: "duplicate key '\(keyScalar.string)' (first at line \(first.keyLocation.line))")
             }
             entries.append(
-                YAMLValue.Entry(key: keyScalar.string, keyLocation: keyLocation, value: try convert(valueNode, file: file)))
+                YAMLValue.Entry(
+                    key: keyScalar.string, keyLocation: keyLocation, value: try convert(valueNode, file: file)))
         }
         for entry in merged where !entries.contains(where: { $0.key == entry.key }) {
             entries.append(entry)
@@ -96,7 +97,9 @@ public enum YAMLReader {
         return entries
     }
 
-    private static func mergeEntries(_ node: Node, file: String, at here: SourceLocation) throws(YAMLError)
+    private static func mergeEntries(
+        _ node: Node, file: String, at here: SourceLocation
+    ) throws(YAMLError)
         -> [YAMLValue.Entry]
     {
         switch node {

@@ -18,7 +18,8 @@ public enum YAMLWriter {
     }
 
     /// Objects as a multi-document stream; each document starts with `---` and an optional `# Source:` comment.
-    public static func stream(_ objects: [KubeObject], sourceComment: (KubeObject) -> String? = { _ in nil }) -> String {
+    public static func stream(_ objects: [KubeObject], sourceComment: (KubeObject) -> String? = { _ in nil }) -> String
+    {
         var out = ""
         for object in objects {
             out += "---\n"
@@ -137,7 +138,8 @@ public enum YAMLWriter {
         if last == " " || last == ":" { return false }
         if text.contains(": ") || text.contains(" #") { return false }
         return text.unicodeScalars.allSatisfy { scalar in
-            scalar.value >= 0x20 && scalar.value != 0x7F && scalar != "\t" && (scalar.value < 0x80 || scalar.value > 0x9F)
+            scalar.value >= 0x20 && scalar.value != 0x7F && scalar != "\t"
+                && (scalar.value < 0x80 || scalar.value > 0x9F)
         }
     }
 }

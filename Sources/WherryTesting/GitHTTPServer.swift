@@ -67,7 +67,9 @@ public enum GitHTTPServer {
             tasks.addTask { try await group.run() }
             defer { tasks.cancelAll() }
             var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else { throw FixtureError("git HTTP server did not start") }
+            guard let port = await iterator.next(), port > 0 else {
+                throw FixtureError("git HTTP server did not start")
+            }
             do {
                 let result = try await body("http://127.0.0.1:\(port)", log)
                 await group.triggerGracefulShutdown()
@@ -79,7 +81,9 @@ public enum GitHTTPServer {
         }
     }
 
-    private static func respond(_ request: Request, projectRoot: String, token: String?, log: GitHTTPRequestLog)
+    private static func respond(
+        _ request: Request, projectRoot: String, token: String?, log: GitHTTPRequestLog
+    )
         async throws -> Response
     {
         let path = request.uri.path

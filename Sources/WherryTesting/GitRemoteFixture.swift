@@ -31,7 +31,9 @@ public struct GitRemoteFixture: Sendable {
 
     /// Writes files (a `nil` content deletes one), commits, pushes, and returns the new commit id.
     @discardableResult
-    public func commit(_ files: [String: String?], message: String = "update", branch: String? = nil) async throws
+    public func commit(
+        _ files: [String: String?], message: String = "update", branch: String? = nil
+    ) async throws
         -> String
     {
         let target = branch ?? self.branch

@@ -31,7 +31,8 @@ struct RenderCommand: AsyncParsableCommand {
         let config = try options.load().config
         let services = try ServiceSelection.select(service, from: config)
         let renderer = ServiceRenderer(
-            git: GitCLISource(cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
+            git: GitCLISource(
+                cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
         var rendered: [RenderedService] = []
         var failed = 0
         for service in services {

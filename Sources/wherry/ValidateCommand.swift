@@ -30,7 +30,8 @@ struct ValidateCommand: AsyncParsableCommand {
         )
         guard !configOnly else { return }
         let renderer = ServiceRenderer(
-            git: GitCLISource(cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
+            git: GitCLISource(
+                cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
         var failed = 0
         for service in config.services {
             do {

@@ -5,7 +5,9 @@ import WherryTesting
 
 @Suite("GitCLISource on real repositories")
 struct GitCLISourceTests {
-    private func source(_ cache: TemporaryDirectory, git: String = "git", timeout: Duration = .seconds(30)) -> GitCLISource {
+    private func source(
+        _ cache: TemporaryDirectory, git: String = "git", timeout: Duration = .seconds(30)
+    ) -> GitCLISource {
         GitCLISource(cacheDirectory: cache.path, timeout: timeout, git: git)
     }
 
@@ -210,12 +212,14 @@ struct GitCLISourceTests {
         #expect(error.message.contains("install git"))
     }
 
-    @Test("credentials never show in descriptions", arguments: [
-        ("https://x:ghp_abc123456@github.com/o/r.git", "https://github.com/o/r.git"),
-        ("https://github.com/o/r", "https://github.com/o/r"),
-        ("git@github.com:o/r.git", "git@github.com:o/r.git"),
-        ("ssh://git@host:2222/o/r.git", "ssh://host:2222/o/r.git"),
-    ])
+    @Test(
+        "credentials never show in descriptions",
+        arguments: [
+            ("https://x:ghp_abc123456@github.com/o/r.git", "https://github.com/o/r.git"),
+            ("https://github.com/o/r", "https://github.com/o/r"),
+            ("git@github.com:o/r.git", "git@github.com:o/r.git"),
+            ("ssh://git@host:2222/o/r.git", "ssh://host:2222/o/r.git"),
+        ])
     func redaction(url: String, shown: String) {
         #expect(GitRepository(url: url).displayURL == shown)
         #expect(!GitCredentials.token("ghp_secret_value").description.contains("ghp_secret_value"))

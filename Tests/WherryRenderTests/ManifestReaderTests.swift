@@ -31,7 +31,9 @@ struct ManifestReaderTests {
             - just
             - a list
             """
-        let failure = try #require(throws: RenderFailure.self) { try ManifestReader.objects(from: text, file: "m.yaml") }
+        let failure = try #require(throws: RenderFailure.self) {
+            try ManifestReader.objects(from: text, file: "m.yaml")
+        }
         let messages = failure.issues.map(\.description)
         #expect(messages.count == 3)
         #expect(messages[0].hasPrefix("m.yaml:6:1: document 2: missing 'apiVersion'"))
@@ -42,8 +44,12 @@ struct ManifestReaderTests {
     @Test("label values must be strings, with a hint to quote")
     func numericLabel() throws {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels:\n    version: 2\n"
-        let failure = try #require(throws: RenderFailure.self) { try ManifestReader.objects(from: text, file: "l.yaml") }
-        #expect(failure.issues.first?.description == "l.yaml:6:14: document 1: 'metadata.labels.version' must be a string, found an integer; quote it")
+        let failure = try #require(throws: RenderFailure.self) {
+            try ManifestReader.objects(from: text, file: "l.yaml")
+        }
+        #expect(
+            failure.issues.first?.description
+                == "l.yaml:6:14: document 1: 'metadata.labels.version' must be a string, found an integer; quote it")
     }
 
     @Test("a v1 List is expanded into its items")
@@ -65,7 +71,8 @@ struct ManifestReaderTests {
 
     @Test("JSON manifests are read too")
     func json() throws {
-        let text = #"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n"}, "spec": {"ports": [{"port": 80}]}}"#
+        let text =
+            #"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "n"}, "spec": {"ports": [{"port": 80}]}}"#
         let object = try #require(try ManifestReader.objects(from: text, file: "s.json").first)
         #expect(object.ref.description == "Service/n/s")
         #expect(object.body["spec"]?["ports"] == [["port": 80]])
@@ -74,7 +81,9 @@ struct ManifestReaderTests {
     @Test("generateName is refused because it cannot be applied declaratively")
     func generateName() throws {
         let text = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: run-\n"
-        let failure = try #require(throws: RenderFailure.self) { try ManifestReader.objects(from: text, file: "j.yaml") }
+        let failure = try #require(throws: RenderFailure.self) {
+            try ManifestReader.objects(from: text, file: "j.yaml")
+        }
         #expect(failure.description.contains("generateName"))
     }
 }

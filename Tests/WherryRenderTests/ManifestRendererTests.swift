@@ -61,7 +61,9 @@ struct ManifestRendererTests {
         let failure = try await #require(throws: RenderFailure.self) {
             try await ManifestRenderer().render(root: tree.path, directory: "d")
         }
-        #expect(failure.description == "d/b.yaml:1:1: ConfigMap/x/same: defined twice (first defined at d/a.yaml:1:1); keep one definition")
+        #expect(
+            failure.description
+                == "d/b.yaml:1:1: ConfigMap/x/same: defined twice (first defined at d/a.yaml:1:1); keep one definition")
     }
 
     @Test("a missing directory and a file instead of a directory are clear errors")
@@ -91,9 +93,10 @@ struct ManifestRendererTests {
         let failure = try await #require(throws: RenderFailure.self) {
             try await ManifestRenderer().render(root: tree.path, directory: "d")
         }
-        #expect(failure.issues.map(\.description) == [
-            "d/link.yaml: symbolic link points outside the repository; Wherry only reads files from the repository"
-        ])
+        #expect(
+            failure.issues.map(\.description) == [
+                "d/link.yaml: symbolic link points outside the repository; Wherry only reads files from the repository"
+            ])
     }
 
     @Test("a directory with a kustomization is built by kustomize")
@@ -101,7 +104,8 @@ struct ManifestRendererTests {
         let tree = try TemporaryDirectory(prefix: "render")
         defer { tree.remove() }
         try tree.write("base/kustomization.yaml", "resources:\n- cm.yaml\n")
-        try tree.write("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: \"on\"\n")
+        try tree.write(
+            "base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: \"on\"\n")
         try tree.write(
             "overlay/kustomization.yaml", "namespace: prod\nnamePrefix: prod-\nresources:\n- ../base\n")
         let objects = try await ManifestRenderer().render(root: tree.path, directory: "overlay")

@@ -9,8 +9,10 @@ struct YAMLWriterTests {
     static let tricky: JSONValue = [
         "strings": [
             "on", "off", "yes", "no", "y", "n", "true", "null", "~", "", " padded ", "0755", "1e3", "1:20", "-", "- x",
-            "a: b", "a #b", "#c", "@at", "`tick", "*star", "&amp", "!bang", "%pc", "[x]", "{y}", "quote\"d", "back\\slash",
-            "tab\there", "ümlaut", "emoji 🚀", "nul\u{01}", "2001-12-14", ".5", "+1", "=", "<<", "key:", "ends with space ",
+            "a: b", "a #b", "#c", "@at", "`tick", "*star", "&amp", "!bang", "%pc", "[x]", "{y}", "quote\"d",
+            "back\\slash",
+            "tab\there", "ümlaut", "emoji 🚀", "nul\u{01}", "2001-12-14", ".5", "+1", "=", "<<", "key:",
+            "ends with space ",
             "nginx:1.27", "http://x.y/z?a=b#c",
         ],
         "multiline": ["line1\nline2\n", "no newline\nat end", "keep\n\n\n", " leading\nspace\n", "trailing \nspace\n"],
@@ -49,7 +51,8 @@ struct YAMLWriterTests {
     @Test("streams start each object with --- and a source comment")
     func stream() {
         let object = KubeObject(
-            body: JSONObject([("apiVersion", "v1"), ("kind", "Namespace"), ("metadata", ["name": "a"])] as [(String, JSONValue)]),
+            body: JSONObject(
+                [("apiVersion", "v1"), ("kind", "Namespace"), ("metadata", ["name": "a"])] as [(String, JSONValue)]),
             source: SourceLocation(file: "ns.yaml", line: 1, column: 1))
         let text = YAMLWriter.stream([object]) { $0.source?.description }
         #expect(text == "---\n# Source: ns.yaml:1:1\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n")

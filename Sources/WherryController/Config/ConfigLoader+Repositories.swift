@@ -8,7 +8,9 @@ extension ConfigLoader {
     ]
 
     /// `github_configs` as a map (key → repo) or the older list (optional `key` per item).
-    static func readRepositories(_ value: YAMLValue?, baseDirectory: String, issues: inout [ConfigIssue])
+    static func readRepositories(
+        _ value: YAMLValue?, baseDirectory: String, issues: inout [ConfigIssue]
+    )
         -> [RepositoryConfig]
     {
         guard let value, !value.isNull else { return [] }
@@ -43,7 +45,8 @@ extension ConfigLoader {
         default:
             issues.append(
                 ConfigIssue(
-                    .error, value.location, "'github_configs' must be a map of repositories, found \(value.typeDescription)"))
+                    .error, value.location,
+                    "'github_configs' must be a map of repositories, found \(value.typeDescription)"))
         }
         return repositories
     }
@@ -53,7 +56,8 @@ extension ConfigLoader {
         issues: inout [ConfigIssue]
     ) -> RepositoryConfig? {
         guard value.entries != nil else {
-            issues.append(ConfigIssue(.error, value.location, "'\(path)' must be a map, found \(value.typeDescription)"))
+            issues.append(
+                ConfigIssue(.error, value.location, "'\(path)' must be a map, found \(value.typeDescription)"))
             return nil
         }
         let reader = FieldReader(value, path: path)
@@ -81,7 +85,8 @@ extension ConfigLoader {
         }
         if knownHosts != nil, sshKey == nil {
             issues.append(
-                ConfigIssue(.error, reader.location("known_hosts_file"), "'\(path).known_hosts_file' needs ssh_key_file"))
+                ConfigIssue(
+                    .error, reader.location("known_hosts_file"), "'\(path).known_hosts_file' needs ssh_key_file"))
         }
         let derived = ownerAndName(fromURL: resolvedURL)
         return RepositoryConfig(

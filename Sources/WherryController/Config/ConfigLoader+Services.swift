@@ -8,13 +8,15 @@ extension ConfigLoader {
     ]
 
     /// `services[]`. A legacy `repo:` URL adds a repository when no `github_configs` entry matches it.
-    static func readServices(_ value: YAMLValue?, repositories: inout [RepositoryConfig], issues: inout [ConfigIssue])
-        -> [ServiceConfig]
-    {
+    static func readServices(
+        _ value: YAMLValue?, repositories: inout [RepositoryConfig], declaredKeys: [String],
+        issues: inout [ConfigIssue]
+    ) -> [ServiceConfig] {
         guard let value, !value.isNull else { return [] }
         guard case .sequence(let items) = value.content else {
             issues.append(
-                ConfigIssue(.error, value.location, "'services' must be a list of services, found \(value.typeDescription)"))
+                ConfigIssue(
+                    .error, value.location, "'services' must be a list of services, found \(value.typeDescription)"))
             return []
         }
         var services: [ServiceConfig] = []
@@ -22,14 +24,16 @@ extension ConfigLoader {
         for (index, item) in items.enumerated() {
             guard item.entries != nil else {
                 issues.append(
-                    ConfigIssue(.error, item.location, "'services[\(index)]' must be a map, found \(item.typeDescription)"))
+                    ConfigIssue(
+                        .error, item.location, "'services[\(index)]' must be a map, found \(item.typeDescription)"))
                 continue
             }
             let reader = FieldReader(item, path: "services[\(index)]")
             reader.rejectUnknown(known: serviceKeys, issues: &issues)
             let name = reader.string("name", required: true, issues: &issues)
             let directory = reader.string("k8s_yaml_dir", required: true, issues: &issues)
-            let repository = resolveRepository(reader, repositories: &repositories, issues: &issues)
+            let repository = resolveRepository(
+                reader, repositories: &repositories, declaredKeys: declaredKeys, issues: &issues)
             let namespace = reader.string("namespace", issues: &issues)
             let service = ServiceConfig(
                 name: name ?? "",
@@ -69,7 +73,8 @@ extension ConfigLoader {
 
     /// The repository key a service reads from: `github:` (preferred, as in the seed) or a legacy `repo:` URL.
     private static func resolveRepository(
-        _ reader: FieldReader, repositories: inout [RepositoryConfig], issues: inout [ConfigIssue]
+        _ reader: FieldReader, repositories: inout [RepositoryConfig], declaredKeys: [String],
+        issues: inout [ConfigIssue]
     ) -> String? {
         let github = reader.string("github", issues: &issues)
         let legacy = reader.string("repo", issues: &issues)
@@ -77,11 +82,12 @@ extension ConfigLoader {
             if legacy != nil {
                 issues.append(
                     ConfigIssue(
-                        .warning, reader.location("repo"), "'\(reader.name("repo"))' is ignored because 'github' is set",
+                        .warning, reader.location("repo"),
+                        "'\(reader.name("repo"))' is ignored because 'github' is set",
                         hint: "remove one of them"))
             }
-            guard repositories.contains(where: { $0.key == github }) else {
-                let keys = repositories.map(\.key)
+            guard declaredKeys.contains(github) || repositories.contains(where: { $0.key == github }) else {
+                let keys = declaredKeys
                 let hint =
                     FieldReader.closest(github, in: keys).map { "did you mean '\($0)'?" }
                     ?? (keys.isEmpty ? "add it under github_configs" : "known keys: \(keys.joined(separator: ", "))")
@@ -127,12 +133,16 @@ extension ConfigLoader {
     private static func checkServiceName(_ name: String, at location: SourceLocation, issues: inout [ConfigIssue]) {
         // The name is the value of the wherry.dev/service label, so it must be a valid label value.
         let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
-        let edges = name.first.map { $0.isLetter || $0.isNumber } == true && name.last.map { $0.isLetter || $0.isNumber } == true
+        let edges =
+            name.first.map { $0.isLetter || $0.isNumber } == true
+            && name.last.map { $0.isLetter || $0.isNumber } == true
         guard !(allowed && edges && name.count <= 63) else { return }
         issues.append(
             ConfigIssue(
                 .error, location, "service name '\(name)' cannot be a Kubernetes label value",
-                hint: "use letters, digits, '-', '_' or '.', starting and ending with a letter or digit, at most 63 characters"))
+                hint:
+                    "use letters, digits, '-', '_' or '.', starting and ending with a letter or digit, at most 63 characters"
+            ))
     }
 
     private static func checkDirectory(_ directory: String, at location: SourceLocation, issues: inout [ConfigIssue]) {

@@ -54,8 +54,10 @@ public enum ConfigLoader {
                 : nil
         }
         var repositories = readRepositories(root["github_configs"], baseDirectory: baseDirectory, issues: &issues)
+        // Services may name a repository whose entry has its own errors; that is not a second problem.
+        let declared = root["github_configs"]?.entries?.map(\.key) ?? repositories.map(\.key)
         let services = readServices(
-            root["services"], repositories: &repositories, issues: &issues)
+            root["services"], repositories: &repositories, declaredKeys: declared, issues: &issues)
         let pollInterval = top.seconds("poll_interval", issues: &issues) ?? 60
         let webhookURL = top.string("webhook_url", issues: &issues)
         if let webhookURL, !(webhookURL.hasPrefix("https://") || webhookURL.hasPrefix("http://")) {
@@ -95,15 +97,16 @@ public enum ConfigLoader {
                     .warning, top.location("services"), "no services are configured; nothing will be deployed",
                     hint: "add services: - name, github, k8s_yaml_dir"))
         }
-        let errors = issues.filter { $0.severity == .error }
-        guard errors.isEmpty else { throw ConfigError(issues.sorted(by: Self.byLocation)) }
-        return LoadedConfig(config: config, warnings: issues.sorted(by: Self.byLocation))
+        let sorted = Self.sortedByLocation(issues)
+        guard !sorted.contains(where: { $0.severity == .error }) else { throw ConfigError(sorted) }
+        return LoadedConfig(config: config, warnings: sorted)
     }
 
     private static func readNokube(_ value: YAMLValue?, issues: inout [ConfigIssue]) -> NokubeApplyerConfig? {
         guard let value, !value.isNull else { return nil }
         guard value.entries != nil else {
-            issues.append(ConfigIssue(.error, value.location, "'applyer_nokube' must be a map, found \(value.typeDescription)"))
+            issues.append(
+                ConfigIssue(.error, value.location, "'applyer_nokube' must be a map, found \(value.typeDescription)"))
             return nil
         }
         let reader = FieldReader(value, path: "applyer_nokube")
@@ -121,7 +124,11 @@ public enum ConfigLoader {
         return URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
     }
 
-    private static func byLocation(_ a: ConfigIssue, _ b: ConfigIssue) -> Bool {
-        (a.location.line, a.location.column) < (b.location.line, b.location.column)
+    /// File order; issues at one place keep the order they were found in.
+    private static func sortedByLocation(_ issues: [ConfigIssue]) -> [ConfigIssue] {
+        issues.enumerated().sorted {
+            ($0.element.location.line, $0.element.location.column, $0.offset)
+                < ($1.element.location.line, $1.element.location.column, $1.offset)
+        }.map(\.element)
     }
 }

@@ -39,7 +39,8 @@ struct FieldReader {
             // The seed wrote `branch: 2024` style values unquoted; a number where a string is wanted is fine.
             return String(number)
         default:
-            issues.append(.init(.error, value.location, "'\(name(key))' must be a string, found \(value.typeDescription)"))
+            issues.append(
+                .init(.error, value.location, "'\(name(key))' must be a string, found \(value.typeDescription)"))
             return nil
         }
     }
@@ -74,7 +75,8 @@ struct FieldReader {
         }
         guard parsed > 0 else {
             issues.append(
-                .init(.error, value.location, "'\(name(key))' must be positive, found \(parsed)", hint: "use at least 1"))
+                .init(
+                    .error, value.location, "'\(name(key))' must be positive, found \(parsed)", hint: "use at least 1"))
             return nil
         }
         return parsed
@@ -84,13 +86,16 @@ struct FieldReader {
         guard let value = map[key], !value.isNull else { return [] }
         if case .string(let single) = value.json { return [single] }
         guard case .sequence(let items) = value.content else {
-            issues.append(.init(.error, value.location, "'\(name(key))' must be a list of names, found \(value.typeDescription)"))
+            issues.append(
+                .init(.error, value.location, "'\(name(key))' must be a list of names, found \(value.typeDescription)"))
             return []
         }
         var result: [String] = []
         for item in items {
             guard let text = item.json.stringValue else {
-                issues.append(.init(.error, item.location, "'\(name(key))' entries must be strings, found \(item.typeDescription)"))
+                issues.append(
+                    .init(
+                        .error, item.location, "'\(name(key))' entries must be strings, found \(item.typeDescription)"))
                 continue
             }
             result.append(text)

@@ -1,0 +1,42 @@
+import Foundation
+import WherryExec
+
+/// Runs the built `wherry` binary, as a user would.
+enum CLI {
+    struct Output {
+        var exitCode: Int32?
+        var stdout: String
+        var stderr: String
+        var all: String { stdout + stderr }
+    }
+
+    /// The package root, found from this file's path.
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+                return url.path
+            }
+        }
+        return FileManager.default.currentDirectoryPath
+    }()
+
+    /// `wherry` next to the test bundle (the products directory of this build).
+    static let binary: String = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("wherry").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return "\(packageRoot)/.build/debug/wherry"
+    }()
+
+    static func run(
+        _ arguments: [String], environment: [String: String?] = [:], in directory: String? = nil
+    )
+        async throws -> Output
+    {
+        let result = try await CommandRunner.run(
+            Command(binary, arguments, environment: environment, workingDirectory: directory, timeout: .seconds(120)))
+        return Output(exitCode: result.exitCode, stdout: result.stdoutText, stderr: result.stderr)
+    }
+}

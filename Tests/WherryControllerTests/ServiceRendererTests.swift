@@ -1,0 +1,56 @@
+import Testing
+import WherryController
+import WherryGit
+import WherryModel
+import WherryTesting
+
+@Suite("Rendering a configured service from Git")
+struct ServiceRendererTests {
+    private func config(_ remote: GitRemoteFixture, directory: String = "k8s") throws -> WherryConfig {
+        let text = """
+            github_configs:
+              r: {url: \(remote.fileURL), repo_owner: o, repo_name: n}
+            services:
+              - {name: shop, github: r, k8s_yaml_dir: \(directory)}
+            """
+        return try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+    }
+
+    @Test("reads the branch head, renders, labels, and reports commit and tree")
+    func renders() async throws {
+        let remote = try await GitRemoteFixture()
+        let cache = try TemporaryDirectory(prefix: "cache")
+        defer { remote.remove(); cache.remove() }
+        let commit = try await remote.commit(["k8s/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"])
+        let config = try config(remote)
+        let renderer = ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path))
+        let result = try await renderer.render(config.services[0], in: config)
+        #expect(result.commit == commit)
+        #expect(result.treeHash.count == 40)
+        #expect(result.objects.map(\.ref.description) == ["ConfigMap/a"])
+        #expect(result.objects[0].labels[WherryLabels.service] == "shop")
+        #expect(result.objects[0].labels[WherryLabels.managedBy] == "wherry")
+
+        // Another directory changing leaves this service's tree hash alone.
+        try await remote.commit(["other/x.yaml": "a: 1\n"])
+        let again = try await renderer.render(config.services[0], in: config)
+        #expect(again.commit != commit)
+        #expect(again.treeHash == result.treeHash)
+    }
+
+    @Test("a k8s_yaml_dir missing from the commit is a git-step error naming it")
+    func missingDirectory() async throws {
+        let remote = try await GitRemoteFixture()
+        let cache = try TemporaryDirectory(prefix: "cache")
+        defer { remote.remove(); cache.remove() }
+        try await remote.commit(["k8s/cm.yaml": "a: 1\n"])
+        let config = try config(remote, directory: "deploy/prod")
+        let error = try await #require(throws: ServiceRenderError.self) {
+            try await ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)).render(
+                config.services[0], in: config)
+        }
+        #expect(error.step == .git)
+        #expect(!error.isTransient)
+        #expect(error.description.contains("k8s_yaml_dir: 'deploy/prod' does not exist at commit"))
+    }
+}

@@ -1,0 +1,53 @@
+import Testing
+import WherryModel
+
+@Suite("Model values")
+struct ModelTests {
+    @Test("objects keep key order but compare without it")
+    func objectOrder() {
+        var a = JSONObject()
+        a["z"] = 1
+        a["a"] = 2
+        var b = JSONObject()
+        b["a"] = 2
+        b["z"] = 1
+        #expect(a.keys == ["z", "a"])
+        #expect(a == b)
+        #expect(a.hashValue == b.hashValue)
+        a["z"] = nil
+        #expect(a.keys == ["a"])
+        a["a"] = 3
+        #expect(a.keys == ["a"])
+    }
+
+    @Test("JSON text keeps order, integers and escapes")
+    func json() {
+        let value: JSONValue = ["b": 1, "a": [true, nil, 1.5, 2.0, "q\"\n\u{01}"]]
+        #expect(value.jsonString() == #"{"b":1,"a":[true,null,1.5,2,"q\"\n\u0001"]}"#)
+        #expect(JSONValue.int(3) != JSONValue.double(3))
+    }
+
+    @Test("object references print as Kind/namespace/name")
+    func refs() {
+        var object = KubeObject(body: ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "api"]])
+        #expect(object.ref.description == "Deployment/api")
+        object.namespace = "web"
+        #expect(object.ref == ObjectRef(group: "apps", kind: "Deployment", namespace: "web", name: "api"))
+        #expect(object.ref.description == "Deployment/web/api")
+        #expect(object.groupVersionKind == GroupVersionKind(group: "apps", version: "v1", kind: "Deployment"))
+        #expect(GroupVersionKind(apiVersion: "v1", kind: "Pod").apiVersion == "v1")
+    }
+
+    @Test("ownership labels are added without dropping existing ones")
+    func labels() {
+        var object = KubeObject(body: [
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c", "labels": ["app": "x"]],
+        ])
+        object.setLabels(WherryLabels.ownership(service: "shop"))
+        #expect(object.labels == ["app": "x", WherryLabels.managedBy: "wherry", WherryLabels.service: "shop"])
+        #expect(
+            object.body["metadata"]?["labels"]?.objectValue?.keys == [
+                "app", "app.kubernetes.io/managed-by", "wherry.dev/service",
+            ])
+    }
+}
