@@ -7,7 +7,7 @@ extension GitCLISource {
         _ arguments: [String], _ repository: GitRepository, _ operation: String, env: [String: String?] = [:],
         directory: String? = nil
     ) async throws(GitError) -> CommandResult {
-        var environment = Self.environment(for: repository)
+        var environment = Self.environment(for: repository, ssh: ssh)
         environment.merge(env) { _, new in new }
         let command = Command(
             git, arguments, environment: environment, workingDirectory: directory, timeout: timeout,
@@ -38,7 +38,7 @@ extension GitCLISource {
     }
 
     /// git's environment for one remote.
-    static func environment(for repository: GitRepository) -> [String: String?] {
+    static func environment(for repository: GitRepository, ssh program: String = "ssh") -> [String: String?] {
         var env: [String: String?] = [
             "GIT_TERMINAL_PROMPT": "0",
             "GCM_INTERACTIVE": "never",
@@ -57,11 +57,13 @@ extension GitCLISource {
                 config.append(("http.\(scope).extraHeader", "Authorization: Basic \(basic)"))
             }
         case .ssh(let keyFile, let knownHosts):
-            var ssh = ["ssh", "-i", shellQuote(keyFile), "-o", "IdentitiesOnly=yes"]
+            var ssh = [shellQuote(program), "-i", shellQuote(keyFile), "-o", "IdentitiesOnly=yes"]
             if let knownHosts { ssh += ["-o", "UserKnownHostsFile=" + shellQuote(knownHosts)] }
             env["GIT_SSH_COMMAND"] = (ssh + sshSafety).joined(separator: " ")
         }
-        if env["GIT_SSH_COMMAND"] == nil { env["GIT_SSH_COMMAND"] = (["ssh"] + sshSafety).joined(separator: " ") }
+        if env["GIT_SSH_COMMAND"] == nil {
+            env["GIT_SSH_COMMAND"] = ([shellQuote(program)] + sshSafety).joined(separator: " ")
+        }
         env["GIT_CONFIG_COUNT"] = String(config.count)
         for (index, (key, value)) in config.enumerated() {
             env["GIT_CONFIG_KEY_\(index)"] = key

@@ -15,6 +15,8 @@ public actor GitCLISource: GitSource {
     public let timeout: Duration
     /// The git program.
     public let git: String
+    /// The ssh program git uses for `ssh://` and `user@host:path` remotes.
+    public let ssh: String
     /// Checkouts kept per remote; older ones are removed.
     public let checkoutsToKeep: Int
     private let logger: Logger
@@ -24,12 +26,13 @@ public actor GitCLISource: GitSource {
     public private(set) var fetchCount = 0
 
     public init(
-        cacheDirectory: String, timeout: Duration = .seconds(60), git: String = "git", checkoutsToKeep: Int = 3,
-        logger: Logger = Logger(label: "wherry.git")
+        cacheDirectory: String, timeout: Duration = .seconds(60), git: String = "git", ssh: String = "ssh",
+        checkoutsToKeep: Int = 3, logger: Logger = Logger(label: "wherry.git")
     ) {
         self.cacheDirectory = cacheDirectory
         self.timeout = timeout
         self.git = git
+        self.ssh = ssh
         self.checkoutsToKeep = max(1, checkoutsToKeep)
         self.logger = logger
     }
