@@ -1,3 +1,4 @@
+import Foundation
 import WherryExec
 public import WherryModel
 

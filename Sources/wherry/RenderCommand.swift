@@ -73,9 +73,8 @@ enum ServiceSelection {
         guard let name else { return config.services }
         if let service = config.service(named: name) { return [service] }
         let names = config.services.map(\.name)
-        let suggestion = names.min { distance(name, $0) < distance(name, $1) }
         var message = "no service named '\(name)' in \(config.file)"
-        if let suggestion, distance(name, suggestion) <= max(2, name.count / 3) {
+        if let suggestion = Suggestion.closest(name, in: names) {
             message += "; did you mean '\(suggestion)'?"
         } else if !names.isEmpty {
             message += "; services: \(names.joined(separator: ", "))"
@@ -84,17 +83,4 @@ enum ServiceSelection {
         throw ExitStatus.usage.code
     }
 
-    private static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a)
-        let b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var next = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                next[j] = min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            row = next
-        }
-        return a.isEmpty ? b.count : row[b.count]
-    }
 }

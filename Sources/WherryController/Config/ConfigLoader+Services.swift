@@ -89,7 +89,7 @@ extension ConfigLoader {
             guard declaredKeys.contains(github) || repositories.contains(where: { $0.key == github }) else {
                 let keys = declaredKeys
                 let hint =
-                    FieldReader.closest(github, in: keys).map { "did you mean '\($0)'?" }
+                    Suggestion.closest(github, in: keys).map { "did you mean '\($0)'?" }
                     ?? (keys.isEmpty ? "add it under github_configs" : "known keys: \(keys.joined(separator: ", "))")
                 issues.append(
                     ConfigIssue(
@@ -167,7 +167,7 @@ extension ConfigLoader {
                     dependency == service.name
                     ? "service '\(service.name)' depends on itself"
                     : "service '\(service.name)' depends on unknown service '\(dependency)'"
-                let hint = FieldReader.closest(dependency, in: Array(names)).map { "did you mean '\($0)'?" }
+                let hint = Suggestion.closest(dependency, in: Array(names)).map { "did you mean '\($0)'?" }
                 issues.append(
                     ConfigIssue(.error, locations[service.name] ?? service.location, message, hint: hint))
             }

@@ -108,34 +108,10 @@ struct FieldReader {
         for entry in map.entries ?? [] where !known.contains(entry.key) {
             let hint =
                 extraHint(entry.key)
-                ?? Self.closest(entry.key, in: known).map { "did you mean '\($0)'?" }
+                ?? Suggestion.closest(entry.key, in: known).map { "did you mean '\($0)'?" }
                 ?? "known keys: \(known.joined(separator: ", "))"
             issues.append(.init(.error, entry.keyLocation, "unknown key '\(name(entry.key))'", hint: hint))
         }
-    }
-
-    /// The known word nearest to `word`, if it is near enough to be a likely typo.
-    static func closest(_ word: String, in candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
-        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        return best.1 <= max(2, word.count / 3) ? best.0 : nil
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a)
-        let b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 
     /// `90`, `90s`, `5m`, `1h30m`, `2h` → seconds; `nil` for anything else.
