@@ -20,8 +20,10 @@ public actor GitCLISource: GitSource {
     /// Checkouts kept per remote; older ones are removed.
     public let checkoutsToKeep: Int
     private let logger: Logger
-    private var checkouts: [String: Task<GitCheckout, any Error>] = [:]
-    private var resolutions: [String: Task<String, any Error>] = [:]
+    // In-flight work, keyed by everything that makes it distinct (credentials included), so callers asking the
+    // same thing at once share one git run.
+    private var checkouts: [CheckoutKey: Task<GitCheckout, any Error>] = [:]
+    private var resolutions: [GitRepository: Task<String, any Error>] = [:]
     /// How many fetches ran, for metrics and tests.
     public private(set) var fetchCount = 0
 
@@ -38,11 +40,10 @@ public actor GitCLISource: GitSource {
     }
 
     public func resolve(_ repository: GitRepository) async throws(GitError) -> String {
-        let key = GitURL.cacheKey(repository.url, branch: repository.branch) + "|" + repository.credentials.description
-        if let running = resolutions[key] { return try await Self.value(of: running, repository, "ls-remote") }
+        if let running = resolutions[repository] { return try await Self.value(of: running, repository, "ls-remote") }
         let task = Task { try await self.lsRemote(repository) }
-        resolutions[key] = task
-        defer { resolutions[key] = nil }
+        resolutions[repository] = task
+        defer { resolutions[repository] = nil }
         return try await Self.value(of: task, repository, "ls-remote")
     }
 
@@ -52,7 +53,7 @@ public actor GitCLISource: GitSource {
                 kind: .failed, operation: "checkout", remote: repository.displayURL,
                 message: "'\(commit)' is not a full commit id")
         }
-        let key = GitURL.cacheKey(repository.url, branch: repository.branch) + "@" + commit
+        let key = CheckoutKey(repository: repository, commit: commit)
         if let running = checkouts[key] { return try await Self.value(of: running, repository, "checkout") }
         let task = Task { try await self.materialise(repository, commit: commit) }
         checkouts[key] = task
@@ -109,6 +110,8 @@ public actor GitCLISource: GitSource {
         let parent = "\(cacheDirectory)/checkouts/\(GitURL.cacheKey(repository.url, branch: repository.branch))"
         let final = "\(parent)/\(commit)"
         if FileManager.default.fileExists(atPath: final) {
+            // Mark it recently used, so pruning removes the least recently used checkouts first.
+            try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: final)
             return GitCheckout(commit: commit, path: final)
         }
         let staging = "\(parent)/.staging-\(commit)-\(UUID().uuidString.prefix(8))"
@@ -221,4 +224,10 @@ public actor GitCLISource: GitSource {
     static func isCommitID(_ text: String) -> Bool {
         (text.count == 40 || text.count == 64) && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
+}
+
+/// One checkout request: a remote (with its credentials) and a commit.
+private struct CheckoutKey: Hashable {
+    let repository: GitRepository
+    let commit: String
 }
