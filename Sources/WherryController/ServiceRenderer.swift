@@ -102,3 +102,28 @@ public struct ServiceRenderer: Sendable {
             service: service, repository: repositoryConfig, commit: checkout.commit, treeHash: tree, objects: objects)
     }
 }
+
+extension ServiceRenderer {
+    /// Renders services concurrently (services on one repository share its `ls-remote` and fetch); results come
+    /// back in the order of `services`.
+    public func renderAll(
+        _ services: [ServiceConfig], in config: WherryConfig
+    ) async
+        -> [Result<RenderedService, ServiceRenderError>]
+    {
+        await withTaskGroup(of: (Int, Result<RenderedService, ServiceRenderError>).self) { group in
+            for (index, service) in services.enumerated() {
+                group.addTask {
+                    do throws(ServiceRenderError) {
+                        return (index, .success(try await render(service, in: config)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results = [Result<RenderedService, ServiceRenderError>?](repeating: nil, count: services.count)
+            for await (index, result) in group { results[index] = result }
+            return results.map { $0! }
+        }
+    }
+}

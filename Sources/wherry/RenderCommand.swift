@@ -35,10 +35,10 @@ struct RenderCommand: AsyncParsableCommand {
                 cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
         var rendered: [RenderedService] = []
         var failed = 0
-        for service in services {
-            do {
-                rendered.append(try await renderer.render(service, in: config))
-            } catch {
+        for result in await renderer.renderAll(services, in: config) {
+            switch result {
+            case .success(let service): rendered.append(service)
+            case .failure(let error):
                 Terminal.error(error.description)
                 failed += 1
             }

@@ -33,13 +33,14 @@ struct ValidateCommand: AsyncParsableCommand {
             git: GitCLISource(
                 cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
         var failed = 0
-        for service in config.services {
-            do {
-                let result = try await renderer.render(service, in: config)
+        for outcome in await renderer.renderAll(config.services, in: config) {
+            switch outcome {
+            case .success(let result):
+                let count = result.objects.count
                 print(
-                    "service \(service.name): \(result.objects.count) object\(result.objects.count == 1 ? "" : "s") valid at \(result.repository.displayName)@\(result.commit.prefix(12))"
+                    "service \(result.service.name): \(count) object\(count == 1 ? "" : "s") valid at \(result.repository.displayName)@\(result.commit.prefix(12))"
                 )
-            } catch {
+            case .failure(let error):
                 Terminal.error(error.description)
                 failed += 1
             }

@@ -53,4 +53,34 @@ struct ServiceRendererTests {
         #expect(!error.isTransient)
         #expect(error.description.contains("k8s_yaml_dir: 'deploy/prod' does not exist at commit"))
     }
+
+    @Test("services on one repository share one ls-remote and one fetch, and keep their order")
+    func renderAllShares() async throws {
+        let remote = try await GitRemoteFixture()
+        let cache = try TemporaryDirectory(prefix: "cache")
+        defer { remote.remove(); cache.remove() }
+        try await remote.commit([
+            "a/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+            "b/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+        ])
+        try await GitHTTPServer.withServer(projectRoot: remote.root.path) { base, log in
+            let text = """
+                github_configs:
+                  r: {url: \(base)/\(remote.name).git}
+                services:
+                  - {name: first, github: r, k8s_yaml_dir: a}
+                  - {name: second, github: r, k8s_yaml_dir: b}
+                  - {name: broken, github: r, k8s_yaml_dir: missing}
+                """
+            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            let git = GitCLISource(cacheDirectory: cache.path)
+            let results = await ServiceRenderer(git: git).renderAll(config.services, in: config)
+            #expect(try results[0].get().objects.map(\.name) == ["a"])
+            #expect(try results[1].get().objects.map(\.name) == ["b"])
+            #expect(throws: ServiceRenderError.self) { try results[2].get() }
+            #expect(await git.fetchCount == 1)
+            // One ls-remote and one fetch: each starts with one GET of info/refs.
+            #expect(log.requests.filter { $0.path.hasSuffix("/info/refs") }.count == 2)
+        }
+    }
 }
