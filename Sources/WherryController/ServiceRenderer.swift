@@ -106,24 +106,27 @@ public struct ServiceRenderer: Sendable {
 extension ServiceRenderer {
     /// Renders services concurrently (services on one repository share its `ls-remote` and fetch); results come
     /// back in the order of `services`.
-    public func renderAll(
-        _ services: [ServiceConfig], in config: WherryConfig
-    ) async
+    public func renderAll(_ services: [ServiceConfig], in config: WherryConfig) async
         -> [Result<RenderedService, ServiceRenderError>]
     {
-        await withTaskGroup(of: (Int, Result<RenderedService, ServiceRenderError>).self) { group in
+        let outcomes = await withTaskGroup(of: (Int, Result<RenderedService, ServiceRenderError>).self) { group in
             for (index, service) in services.enumerated() {
-                group.addTask {
-                    do throws(ServiceRenderError) {
-                        return (index, .success(try await render(service, in: config)))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
+                group.addTask { (index, await outcome(of: service, in: config)) }
             }
-            var results = [Result<RenderedService, ServiceRenderError>?](repeating: nil, count: services.count)
-            for await (index, result) in group { results[index] = result }
-            return results.map { $0! }
+            var collected: [Int: Result<RenderedService, ServiceRenderError>] = [:]
+            for await (index, result) in group { collected[index] = result }
+            return collected
+        }
+        return services.indices.compactMap { outcomes[$0] }
+    }
+
+    private func outcome(of service: ServiceConfig, in config: WherryConfig) async
+        -> Result<RenderedService, ServiceRenderError>
+    {
+        do {
+            return .success(try await render(service, in: config))
+        } catch {
+            return .failure(error)
         }
     }
 }
