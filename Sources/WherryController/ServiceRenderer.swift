@@ -106,7 +106,9 @@ public struct ServiceRenderer: Sendable {
 extension ServiceRenderer {
     /// Renders services concurrently (services on one repository share its `ls-remote` and fetch); results come
     /// back in the order of `services`.
-    public func renderAll(_ services: [ServiceConfig], in config: WherryConfig) async
+    public func renderAll(
+        _ services: [ServiceConfig], in config: WherryConfig
+    ) async
         -> [Result<RenderedService, ServiceRenderError>]
     {
         let outcomes = await withTaskGroup(of: (Int, Result<RenderedService, ServiceRenderError>).self) { group in
@@ -120,7 +122,9 @@ extension ServiceRenderer {
         return services.indices.compactMap { outcomes[$0] }
     }
 
-    private func outcome(of service: ServiceConfig, in config: WherryConfig) async
+    private func outcome(
+        of service: ServiceConfig, in config: WherryConfig
+    ) async
         -> Result<RenderedService, ServiceRenderError>
     {
         do {
