@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // Pure values: objects, references, labels. No I/O.
@@ -40,10 +43,24 @@ let package = Package(
             dependencies: ["WherryModel", "WherryExec", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        // Kubernetes access: kubeconfig, the native HTTP client, discovery and server-side apply.
+        .target(
+            name: "WherryKube",
+            dependencies: [
+                "WherryModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "WherryController",
             dependencies: [
-                "WherryModel", "WherryGit", "WherryRender",
+                "WherryModel", "WherryGit", "WherryRender", "WherryKube",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -52,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "wherry",
             dependencies: [
-                "WherryModel", "WherryGit", "WherryRender", "WherryController",
+                "WherryModel", "WherryGit", "WherryRender", "WherryKube", "WherryController",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -62,8 +79,10 @@ let package = Package(
         .target(
             name: "WherryTesting",
             dependencies: [
-                "WherryExec",
+                "WherryExec", "WherryModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,6 +98,23 @@ let package = Package(
         .testTarget(
             name: "WherryRenderTests",
             dependencies: ["WherryRender", "WherryTesting"],
+            swiftSettings: strict
+        ),
+        // Apply scenarios shared by the FakeAPIServer tests and the real-cluster E2E tests.
+        .target(
+            name: "WherryScenarios",
+            dependencies: ["WherryKube", "WherryModel", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Scenarios",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WherryKubeTests",
+            dependencies: ["WherryKube", "WherryModel", "WherryTesting", "WherryScenarios"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "E2ETests",
+            dependencies: ["WherryKube", "WherryScenarios", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,4 @@
-public import WherryModel
+import WherryModel
 import Yams
 
 extension YAMLReader {

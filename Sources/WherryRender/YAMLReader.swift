@@ -1,4 +1,4 @@
-public import WherryModel
+import WherryModel
 import Yams
 
 /// Reads YAML (and JSON) text into located values, resolving scalars the way Kubernetes tooling does.

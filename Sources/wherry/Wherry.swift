@@ -12,7 +12,9 @@ struct Wherry: AsyncParsableCommand {
             Exit codes: 0 ok, 1 failure, 2 usage or configuration error.
             """,
         version: WherryVersion.current,
-        subcommands: [RenderCommand.self, ValidateCommand.self, VersionCommand.self]
+        subcommands: [
+            RenderCommand.self, ValidateCommand.self, DiffCommand.self, SyncCommand.self, VersionCommand.self,
+        ]
     )
 
     /// Runs the command line, mapping errors to Wherry's exit codes (usage errors are 2, not 64).

@@ -51,3 +51,30 @@ struct ModelTests {
             ])
     }
 }
+
+@Suite("JSON parsing")
+struct JSONParsingTests {
+    @Test("parses every JSON form, keeping order and integer-ness")
+    func parses() throws {
+        let text =
+            #"{"b": [1, -2, 3.5, 1e2, true, false, null], "a": {"s": "x\"\\\/\n\u00e9\ud83d\ude80"}, "big": 92233720368547758080}"#
+        let value = try JSONValue.parse(text)
+        #expect(value.objectValue?.keys == ["b", "a", "big"])
+        #expect(value["b"] == [1, -2, 3.5, 100.0, true, false, nil])
+        #expect(value["a"]?["s"] == .string("x\"\\/\né🚀"))
+        #expect(value["big"] == .double(92_233_720_368_547_758_080))
+        // Integral doubles are written as integers (an int32 field rejects 100.0), so they come back as ints.
+        #expect(JSONValue.double(100).jsonString() == "100")
+        let reparsed = try JSONValue.parse(value.jsonString())
+        #expect(reparsed["b"] == [1, -2, 3.5, 100, true, false, nil])
+        #expect(reparsed["a"] == value["a"])
+        #expect(try JSONValue.parse(reparsed.jsonString()) == reparsed)
+    }
+
+    @Test(
+        "rejects malformed text with an offset",
+        arguments: ["", "{", "[1,]", "{\"a\" 1}", "tru", "1.", "\"\\x\"", "1 2", "01x"])
+    func rejects(text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+    }
+}

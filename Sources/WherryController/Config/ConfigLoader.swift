@@ -1,5 +1,5 @@
 import Foundation
-public import WherryModel
+import WherryModel
 import WherryRender
 
 /// A config that loaded, with the warnings found on the way (an inline token, a deprecated key).

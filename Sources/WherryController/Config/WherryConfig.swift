@@ -116,15 +116,7 @@ public enum TokenSource: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A secret string whose descriptions never reveal it.
-public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
-    /// The secret itself; pass it only to what needs it.
-    public let value: String
-
-    public init(_ value: String) { self.value = value }
-
-    public var description: String { "***" }
-    public var debugDescription: String { "Secret(***)" }
-}
+public typealias Secret = Redacted<String>
 
 /// One service: a directory of manifests in a repository, applied as a unit.
 public struct ServiceConfig: Sendable, Hashable {

@@ -7,6 +7,15 @@ public enum Suggestion {
         return best.1 <= max(2, word.count / 3) ? best.0 : nil
     }
 
+    /// "did you mean 'x'? available contexts: a, b" for a name that is not among `candidates`.
+    public static func hint(for word: String, in candidates: [String], kind: String) -> String {
+        let sorted = candidates.sorted()
+        guard !sorted.isEmpty else { return "no \(kind)s are defined" }
+        let available = "available \(kind)s: \(sorted.joined(separator: ", "))"
+        guard let closest = closest(word, in: sorted) else { return available }
+        return "did you mean '\(closest)'? \(available)"
+    }
+
     /// Levenshtein distance.
     static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a)

@@ -1,0 +1,204 @@
+import AsyncHTTPClient
+import Foundation
+public import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+public import WherryModel
+
+/// ``KubeAPI`` over HTTP with AsyncHTTPClient: pooled connections, TLS from the kubeconfig, client-side rate
+/// limiting, and retries with backoff on throttling, server errors and lost connections only.
+///
+/// A TLS or connection failure is reported at once as that failure: the connection pool does not keep retrying
+/// a connection that cannot be made until the request deadline.
+public final class HTTPKubeAPI: KubeAPI {
+    /// The connection settings in use.
+    public let connection: KubeConnection
+    /// Client behaviour.
+    public let options: KubeClientOptions
+    private let client: HTTPClient
+    private let limiter: RateLimiter
+    private let logger: Logger
+
+    /// Builds the client; fails when the TLS material cannot be read.
+    public init(
+        connection: KubeConnection, options: KubeClientOptions = KubeClientOptions(), logger: Logger
+    )
+        throws(KubeAPIError)
+    {
+        self.connection = connection
+        self.options = options
+        self.logger = logger
+        limiter = RateLimiter(qps: options.qps, burst: options.burst)
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: try Self.tlsConfiguration(connection),
+            timeout: .init(
+                connect: .nanoseconds(Int64(options.connectTimeout.components.seconds) * 1_000_000_000),
+                read: .nanoseconds(Int64(options.requestTimeout.components.seconds) * 1_000_000_000)),
+            connectionPool: .init(
+                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.maxConnections),
+            decompression: .enabled(limit: .ratio(50)))
+        // Fail fast: a connection that cannot be made (TLS, refused) is an answer, not something to wait out.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.httpVersion = .http1Only
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Closes the connections.
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    public func get(_ path: String) async throws(KubeAPIError) -> JSONValue {
+        try await send(.GET, path).body
+    }
+
+    public func list(_ path: String, labelSelector: String?) async throws(KubeAPIError) -> [JSONValue] {
+        var items: [JSONValue] = []
+        var token: String?
+        repeat {
+            var query = [("limit", "500")]
+            if let labelSelector { query.append(("labelSelector", labelSelector)) }
+            if let token { query.append(("continue", token)) }
+            let page = try await send(.GET, path, query: query).body
+            items += page["items"]?.arrayValue ?? []
+            token = page["metadata"]?["continue"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return items
+    }
+
+    public func apply(
+        _ path: String, object: JSONValue, options: ApplyOptions
+    ) async throws(KubeAPIError)
+        -> ApplyResponse
+    {
+        var query = [("fieldManager", options.fieldManager), ("force", options.force ? "true" : "false")]
+        if options.dryRun { query.append(("dryRun", "All")) }
+        // JSON is YAML, so the apply content type takes the object as JSON.
+        let answer = try await send(
+            .PATCH, path, query: query, contentType: "application/apply-patch+yaml",
+            body: Array(object.jsonString().utf8))
+        return ApplyResponse(object: answer.body, created: answer.status == 201)
+    }
+
+    public func delete(_ path: String, options: DeleteOptions) async throws(KubeAPIError) {
+        var body: JSONObject = ["kind": "DeleteOptions", "apiVersion": "v1"]
+        body["propagationPolicy"] = .string(options.propagation.rawValue)
+        var query: [(String, String)] = []
+        if options.dryRun {
+            query.append(("dryRun", "All"))
+            body["dryRun"] = ["All"]
+        }
+        _ = try await send(
+            .DELETE, path, query: query, contentType: "application/json",
+            body: Array(JSONValue.object(body).jsonString().utf8))
+    }
+
+    // MARK: - Requests
+
+    /// Sends one request with throttling and retries; decodes the JSON answer.
+    func send(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], contentType: String? = nil,
+        body: [UInt8]? = nil
+    ) async throws(KubeAPIError) -> (status: Int, body: JSONValue) {
+        let url = connection.server + path + Self.encode(query)
+        let label = "\(method.rawValue) \(path)"
+        var attempt = 0
+        while true {
+            await limiter.acquire()
+            do {
+                let (status, bytes) = try await once(
+                    method, url: url, label: label, contentType: contentType, body: body)
+                if bytes.isEmpty { return (status, .null) }
+                do {
+                    return (status, try JSONValue.parse(bytes))
+                } catch {
+                    throw KubeAPIError(
+                        code: 0, reason: "InvalidResponse", message: "the API server sent invalid JSON: \(error)",
+                        request: label)
+                }
+            } catch let error as KubeAPIError {
+                guard error.isRetryable, attempt < options.maxRetries else { throw error }
+                attempt += 1
+                let delay = retryDelay(attempt: attempt, retryAfter: error.retryAfter)
+                logger.debug(
+                    "Retrying Kubernetes request",
+                    metadata: [
+                        "k8s.request": "\(label)", "k8s.code": "\(error.code)", "wherry.attempt": "\(attempt)",
+                        "wherry.delay_ms":
+                            "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                    ])
+                try? await Task.sleep(for: delay)
+            } catch {
+                throw KubeAPIError(code: 0, reason: "InternalError", message: "\(error)", request: label)
+            }
+        }
+    }
+
+    private func once(
+        _ method: HTTPMethod, url: String, label: String, contentType: String?, body: [UInt8]?
+    )
+        async throws -> (Int, [UInt8])
+    {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "wherry")
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if let authorization = try authorizationHeader(label: label) {
+            request.headers.add(name: "Authorization", value: authorization)
+        }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response: HTTPClientResponse
+        let collected: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: .seconds(options.requestTimeout.components.seconds))
+            collected = try await response.body.collect(upTo: 256 << 20)
+        } catch {
+            throw Self.transportError(error, label: label, server: connection.server)
+        }
+        let bytes = Array(collected.readableBytesView)
+        guard (200..<300).contains(response.status.code) else {
+            var error = KubeAPIError.decode(code: Int(response.status.code), body: bytes, request: label)
+            error.retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0) }
+            throw error
+        }
+        return (Int(response.status.code), bytes)
+    }
+
+    private func authorizationHeader(label: String) throws(KubeAPIError) -> String? {
+        switch connection.credentials {
+        case .none:
+            return nil
+        case .bearer(let token):
+            return "Bearer \(token)"
+        case .bearerFile(let path):
+            // Re-read on every request: projected service-account tokens rotate under us.
+            guard let token = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw KubeAPIError(
+                    code: 0, reason: "Unauthorized", message: "token file \(path) cannot be read", request: label)
+            }
+            return "Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))"
+        case .basic(let username, let password):
+            return "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
+        }
+    }
+
+    private func retryDelay(attempt: Int, retryAfter: Int?) -> Duration {
+        if let retryAfter, retryAfter > 0 { return .seconds(min(retryAfter, 30)) }
+        let base = options.retryBaseDelay * (1 << min(attempt - 1, 10))
+        let capped = min(base, .seconds(5))
+        return capped / 2 + capped / 2 * Double.random(in: 0...1)
+    }
+
+    private static func encode(_ query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return "" }
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let pairs = query.map { key, value in
+            (key.addingPercentEncoding(withAllowedCharacters: allowed) ?? key) + "="
+                + (value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)
+        }
+        return "?" + pairs.joined(separator: "&")
+    }
+}

@@ -1,0 +1,63 @@
+public import WherryModel
+
+/// The Kubernetes REST calls Wherry makes. Paths are absolute API paths such as `/api/v1/namespaces/a/configmaps/b`.
+public protocol KubeAPI: Sendable {
+    /// `GET` one object or document.
+    func get(_ path: String) async throws(KubeAPIError) -> JSONValue
+
+    /// `GET` a collection, following `continue` tokens until every page is read.
+    func list(_ path: String, labelSelector: String?) async throws(KubeAPIError) -> [JSONValue]
+
+    /// Server-side apply: `PATCH` with `application/apply-patch+yaml`.
+    func apply(_ path: String, object: JSONValue, options: ApplyOptions) async throws(KubeAPIError) -> ApplyResponse
+
+    /// `DELETE` one object.
+    func delete(_ path: String, options: DeleteOptions) async throws(KubeAPIError)
+}
+
+/// The API server's answer to an apply.
+public struct ApplyResponse: Sendable {
+    /// The object as stored (or as it would be, for a dry run).
+    public var object: JSONValue
+    /// Whether the apply created the object (HTTP 201).
+    public var created: Bool
+
+    public init(object: JSONValue, created: Bool) {
+        self.object = object
+        self.created = created
+    }
+}
+
+/// How a server-side apply is made.
+public struct ApplyOptions: Sendable, Hashable {
+    /// The field manager that owns what is applied.
+    public var fieldManager: String
+    /// Take fields owned by other managers (Git wins).
+    public var force: Bool
+    /// Validate and compute the result without storing it (`dryRun=All`).
+    public var dryRun: Bool
+
+    public init(fieldManager: String = "wherry", force: Bool = true, dryRun: Bool = false) {
+        self.fieldManager = fieldManager
+        self.force = force
+        self.dryRun = dryRun
+    }
+}
+
+/// How an object is deleted.
+public struct DeleteOptions: Sendable, Hashable {
+    /// What happens to dependents.
+    public enum Propagation: String, Sendable {
+        case foreground = "Foreground"
+        case background = "Background"
+        case orphan = "Orphan"
+    }
+
+    public var propagation: Propagation
+    public var dryRun: Bool
+
+    public init(propagation: Propagation = .background, dryRun: Bool = false) {
+        self.propagation = propagation
+        self.dryRun = dryRun
+    }
+}

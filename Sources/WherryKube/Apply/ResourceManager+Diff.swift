@@ -1,0 +1,73 @@
+public import WherryModel
+
+/// How one object differs between the cluster and Git.
+public struct ObjectDiff: Sendable, Hashable {
+    public var ref: ObjectRef
+    /// The action a sync would take.
+    public var action: ApplyAction
+    /// The live object without server-owned fields; `nil` when it does not exist.
+    public var live: JSONValue?
+    /// The object as the server would store it after applying Git's version, without server-owned fields.
+    public var desired: JSONValue
+}
+
+extension ResourceManager {
+    /// Compares every object with the cluster by a server-side dry run; writes nothing.
+    /// Server-owned fields (managedFields, resourceVersion, generation, uid, creationTimestamp, status) are ignored.
+    public func diff(_ objects: [KubeObject], options: ApplySetOptions) async throws(ApplyError) -> [ObjectDiff] {
+        let outcomes = await Self.concurrently(ApplyOrder.sorted(objects), limit: max(8, options.concurrency)) {
+            object in
+            await diffOne(object, options: options)
+        }
+        var diffs: [ObjectDiff] = []
+        var failures: [ObjectFailure] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let diff): diffs.append(diff)
+            case .failure(let failure): failures.append(failure)
+            }
+        }
+        guard failures.isEmpty else { throw ApplyError(step: .validation, failures: failures) }
+        return diffs
+    }
+
+    private func diffOne(_ object: KubeObject, options: ApplySetOptions) async -> Result<ObjectDiff, ObjectFailure> {
+        var object = object
+        do {
+            let mapping = try await mapper.mapping(for: object)
+            if mapping.namespaced, object.namespace.isEmpty { object.namespace = options.defaultNamespace }
+            if !mapping.namespaced { object.namespace = "" }
+            let path = mapping.objectPath(namespace: object.namespace, name: object.name)
+            var live: JSONValue?
+            do {
+                live = try await api.get(path)
+            } catch  where error.isNotFound {
+                live = nil
+            }
+            let desired: JSONValue
+            do {
+                desired = try await api.apply(
+                    path, object: .object(object.body),
+                    options: ApplyOptions(fieldManager: fieldManager, force: options.force, dryRun: true)
+                ).object
+            } catch  where error.isNotFound || error.reason == "NoKindMatch" {
+                // Its Namespace or CRD is created by the same sync: the best preview is Git's version.
+                desired = .object(object.body)
+            }
+            let comparableLive = live.map(Self.comparable)
+            let comparableDesired = Self.comparable(desired)
+            let action: ApplyAction =
+                if object.annotations[WherryLabels.ssa]?.lowercased() == "ignore" {
+                    .skipped
+                } else if let comparableLive {
+                    comparableLive == comparableDesired ? .unchanged : .configured
+                } else {
+                    .created
+                }
+            return .success(
+                ObjectDiff(ref: object.ref, action: action, live: comparableLive, desired: comparableDesired))
+        } catch {
+            return .failure(ObjectFailure(ref: object.ref, message: Self.message(error)))
+        }
+    }
+}

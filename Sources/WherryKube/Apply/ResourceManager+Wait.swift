@@ -1,0 +1,55 @@
+import WherryModel
+
+extension ResourceManager {
+    /// Waits until every CustomResourceDefinition is Established and every Namespace is Active.
+    func waitUntilReady(_ objects: [KubeObject], timeout: Duration, applied: ChangeSet) async throws(ApplyError) {
+        let watched = objects.filter { $0.kind == "CustomResourceDefinition" || $0.kind == "Namespace" }
+        guard !watched.isEmpty else { return }
+        let deadline = ContinuousClock.now + timeout
+        var pending = watched
+        var lastProblem: [ObjectRef: String] = [:]
+        while !pending.isEmpty {
+            var still: [KubeObject] = []
+            for object in pending {
+                let (ready, problem) = await isReady(object)
+                if !ready {
+                    still.append(object)
+                    lastProblem[object.ref] = problem
+                }
+            }
+            pending = still
+            guard !pending.isEmpty else { return }
+            guard ContinuousClock.now < deadline else {
+                throw ApplyError(
+                    step: .wait,
+                    failures: pending.map {
+                        ObjectFailure(
+                            ref: $0.ref,
+                            message: "not ready after \(timeout): \(lastProblem[$0.ref] ?? "no status yet")")
+                    }, applied: applied)
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    private func isReady(_ object: KubeObject) async -> (Bool, String) {
+        let live: JSONValue
+        do {
+            let mapping = try await mapper.mapping(for: object)
+            live = try await api.get(mapping.objectPath(namespace: nil, name: object.name))
+        } catch {
+            return (false, Self.message(error))
+        }
+        switch object.kind {
+        case "Namespace":
+            let phase = live["status"]?["phase"]?.stringValue ?? ""
+            return (phase == "Active", "phase is '\(phase)'")
+        default:
+            let conditions = live["status"]?["conditions"]?.arrayValue ?? []
+            let established = conditions.contains {
+                $0["type"]?.stringValue == "Established" && $0["status"]?.stringValue == "True"
+            }
+            return (established, "condition Established is not True")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+public import Logging
+public import WherryModel
+
+/// Applies, compares and deletes sets of objects with server-side apply, as one unit.
+///
+/// Split by verb: `+Apply` (staged, validated, bounded concurrency), `+Wait`, `+Delete`, `+Diff`.
+public struct ResourceManager: Sendable {
+    public let api: any KubeAPI
+    public let mapper: RESTMapper
+    /// The field manager Wherry applies as.
+    public let fieldManager: String
+    let logger: Logger
+
+    public init(api: any KubeAPI, mapper: RESTMapper? = nil, fieldManager: String = "wherry", logger: Logger) {
+        self.api = api
+        self.mapper = mapper ?? RESTMapper(api: api)
+        self.fieldManager = fieldManager
+        self.logger = logger
+    }
+
+    /// Fields the API server owns; ignored when deciding whether an object drifted and when diffing.
+    static let serverMetadata = ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp"]
+
+    /// The object without server-owned fields, for comparison.
+    static func comparable(_ object: JSONValue) -> JSONValue {
+        guard case .object(var body) = object else { return object }
+        body["status"] = nil
+        if case .object(var metadata)? = body["metadata"] {
+            for key in serverMetadata { metadata[key] = nil }
+            body["metadata"] = .object(metadata)
+        }
+        return .object(body)
+    }
+
+    /// Runs `body` for every item with at most `limit` running at once; results keep the items' order.
+    static func concurrently<Item: Sendable, Result: Sendable>(
+        _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async -> Result
+    ) async -> [Result] {
+        await withTaskGroup(of: (Int, Result).self) { group in
+            var results: [Int: Result] = [:]
+            var next = 0
+            for _ in 0..<min(max(1, limit), items.count) {
+                let index = next
+                group.addTask { (index, await body(items[index])) }
+                next += 1
+            }
+            for await (index, result) in group {
+                results[index] = result
+                if next < items.count {
+                    let index = next
+                    group.addTask { (index, await body(items[index])) }
+                    next += 1
+                }
+            }
+            return items.indices.compactMap { results[$0] }
+        }
+    }
+}
+
+/// One object that could not be applied, with the API server's reason.
+public struct ObjectFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    public var ref: ObjectRef
+    public var message: String
+
+    public init(ref: ObjectRef, message: String) {
+        self.ref = ref
+        self.message = message
+    }
+
+    public var description: String { "\(ref): \(message)" }
+}
+
+/// Applying a set of objects failed. What was applied before the failure is in `applied`.
+public struct ApplyError: Error, Sendable, CustomStringConvertible {
+    /// The step that failed.
+    public enum Step: String, Sendable {
+        /// Mapping kinds to resources, or validating with a dry run: nothing was written.
+        case validation
+        /// Writing objects.
+        case apply
+        /// Waiting for CustomResourceDefinitions and Namespaces to become ready.
+        case wait
+    }
+
+    public var step: Step
+    public var failures: [ObjectFailure]
+    /// Objects written before the failure.
+    public var applied: ChangeSet
+
+    public init(step: Step, failures: [ObjectFailure], applied: ChangeSet = ChangeSet()) {
+        self.step = step
+        self.failures = failures
+        self.applied = applied
+    }
+
+    /// Whether a later attempt may succeed without a change in Git.
+    public var isTransient: Bool { step == .wait }
+
+    public var description: String {
+        let header =
+            step == .validation
+            ? "\(failures.count) object\(failures.count == 1 ? "" : "s") failed validation; nothing was applied"
+            : "\(step.rawValue) failed for \(failures.count) object\(failures.count == 1 ? "" : "s")"
+        return ([header] + failures.map { "  " + $0.description.replacing("\n", with: "\n  ") }).joined(separator: "\n")
+    }
+}

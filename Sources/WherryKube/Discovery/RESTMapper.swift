@@ -1,0 +1,131 @@
+public import WherryModel
+
+/// Where a kind lives in the API: its resource name and whether it is namespaced.
+public struct ResourceMapping: Sendable, Hashable {
+    public var groupVersionKind: GroupVersionKind
+    /// Plural resource name, e.g. `deployments`.
+    public var resource: String
+    /// Whether objects of this kind live in a namespace.
+    public var namespaced: Bool
+
+    public init(groupVersionKind: GroupVersionKind, resource: String, namespaced: Bool) {
+        self.groupVersionKind = groupVersionKind
+        self.resource = resource
+        self.namespaced = namespaced
+    }
+
+    /// The collection path, in `namespace` when the kind is namespaced.
+    public func collectionPath(namespace: String?) -> String {
+        let gvk = groupVersionKind
+        var path = gvk.group.isEmpty ? "/api/\(gvk.version)" : "/apis/\(gvk.group)/\(gvk.version)"
+        if namespaced, let namespace, !namespace.isEmpty { path += "/namespaces/\(namespace)" }
+        return path + "/\(resource)"
+    }
+
+    /// The path of one object.
+    public func objectPath(namespace: String?, name: String) -> String {
+        collectionPath(namespace: namespace) + "/\(name)"
+    }
+}
+
+/// Maps apiVersion and kind to resource paths using the API server's discovery documents.
+///
+/// Discovery is read once and cached. A kind that is not found triggers one refresh, so a CustomResourceDefinition
+/// applied in the same sync becomes usable as soon as the server serves it.
+public actor RESTMapper {
+    private let api: any KubeAPI
+    private var mappings: [GroupVersionKind: ResourceMapping] = [:]
+    private var loaded = false
+    /// Group versions whose discovery failed at the last refresh, with the reason.
+    private var unavailable: [String: String] = [:]
+    /// How many times discovery was read, for tests and metrics.
+    public private(set) var discoveryCount = 0
+
+    public init(api: any KubeAPI) {
+        self.api = api
+    }
+
+    /// The mapping for a kind, refreshing discovery once when it is unknown.
+    public func mapping(for gvk: GroupVersionKind) async throws(KubeAPIError) -> ResourceMapping {
+        if !loaded { try await refresh() }
+        if let mapping = mappings[gvk] { return mapping }
+        try await refresh()
+        if let mapping = mappings[gvk] { return mapping }
+        if let reason = unavailable[gvk.apiVersion] {
+            throw KubeAPIError(
+                code: 503, reason: "DiscoveryFailed",
+                message: "the API server could not list \(gvk.apiVersion) to find \(gvk.kind): \(reason)",
+                request: "discovery")
+        }
+        throw KubeAPIError(
+            code: 404, reason: "NoKindMatch",
+            message:
+                "the cluster serves no kind \(gvk.kind) in \(gvk.apiVersion); check apiVersion and kind, or install the CustomResourceDefinition first",
+            request: "discovery")
+    }
+
+    /// The mapping for an object, with the error naming the object.
+    public func mapping(for object: KubeObject) async throws(KubeAPIError) -> ResourceMapping {
+        do {
+            return try await mapping(for: object.groupVersionKind)
+        } catch {
+            var named = error
+            named.object = object.ref.description
+            throw named
+        }
+    }
+
+    /// Forgets what was learnt; the next lookup reads discovery again.
+    public func invalidate() {
+        loaded = false
+    }
+
+    /// Reads `/api` and `/apis` and every group version they list, concurrently.
+    public func refresh() async throws(KubeAPIError) {
+        discoveryCount += 1
+        var groupVersions: [String] = []
+        let core = try await api.get("/api")
+        groupVersions += (core["versions"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let groups = try await api.get("/apis")
+        for group in groups["groups"]?.arrayValue ?? [] {
+            for version in group["versions"]?.arrayValue ?? [] {
+                if let groupVersion = version["groupVersion"]?.stringValue { groupVersions.append(groupVersion) }
+            }
+        }
+        let api = self.api
+        let lists = await ResourceManager.concurrently(groupVersions, limit: 8) { groupVersion in
+            let path = groupVersion.contains("/") ? "/apis/\(groupVersion)" : "/api/\(groupVersion)"
+            // One unavailable aggregated API (metrics-server down) must not hide every other kind.
+            return (groupVersion, await Self.fetch(path, from: api))
+        }
+        var fresh: [GroupVersionKind: ResourceMapping] = [:]
+        unavailable = [:]
+        for (groupVersion, outcome) in lists {
+            let list: JSONValue
+            switch outcome {
+            case .success(let value): list = value
+            case .failure(let error):
+                unavailable[groupVersion] = error.message
+                continue
+            }
+            for resource in list["resources"]?.arrayValue ?? [] {
+                guard let name = resource["name"]?.stringValue, !name.contains("/"),
+                    let kind = resource["kind"]?.stringValue
+                else { continue }
+                let gvk = GroupVersionKind(apiVersion: groupVersion, kind: kind)
+                fresh[gvk] = ResourceMapping(
+                    groupVersionKind: gvk, resource: name, namespaced: resource["namespaced"] == .bool(true))
+            }
+        }
+        mappings = fresh
+        loaded = true
+    }
+
+    private static func fetch(_ path: String, from api: any KubeAPI) async -> Result<JSONValue, KubeAPIError> {
+        do {
+            return .success(try await api.get(path))
+        } catch {
+            return .failure(error)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// What happened to one object in a sync.
+public enum ApplyAction: String, Sendable, Hashable, CaseIterable {
+    /// It did not exist and was created.
+    case created
+    /// It existed and differed; it was changed.
+    case configured
+    /// It already matched Git; nothing was written.
+    case unchanged
+    /// It was deleted.
+    case deleted
+    /// An opt-out annotation kept Wherry from writing it.
+    case skipped
+}
+
+/// One object's outcome.
+public struct ChangeSetEntry: Sendable, Hashable, CustomStringConvertible {
+    public var ref: ObjectRef
+    public var action: ApplyAction
+
+    public init(ref: ObjectRef, action: ApplyAction) {
+        self.ref = ref
+        self.action = action
+    }
+
+    /// `Deployment/web/api configured`.
+    public var description: String { "\(ref) \(action.rawValue)" }
+}
+
+/// The outcome of applying a set of objects, in the order they were applied.
+public struct ChangeSet: Sendable, Hashable {
+    public var entries: [ChangeSetEntry]
+
+    public init(entries: [ChangeSetEntry] = []) {
+        self.entries = entries
+    }
+
+    /// How many objects had each action.
+    public var counts: [ApplyAction: Int] {
+        entries.reduce(into: [:]) { $0[$1.action, default: 0] += 1 }
+    }
+
+    /// Whether anything was (or, in a dry run, would be) written.
+    public var hasChanges: Bool {
+        entries.contains { $0.action != .unchanged && $0.action != .skipped }
+    }
+
+    /// `3 created, 1 configured, 10 unchanged` (only actions that occurred, in a fixed order).
+    public var summary: String {
+        let counts = counts
+        let parts = ApplyAction.allCases.compactMap { action in counts[action].map { "\($0) \(action.rawValue)" } }
+        return parts.isEmpty ? "no objects" : parts.joined(separator: ", ")
+    }
+}

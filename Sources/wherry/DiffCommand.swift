@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WherryController
+import WherryGit
+import WherryKube
+import WherryModel
+import WherryRender
+
+/// `wherry diff`: what a sync would change, per object and field.
+struct DiffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what a sync would change, as a unified diff per object; exit 1 when anything would change.",
+        discussion: """
+            Compares the live object with the server-side dry-run result of applying Git's version. Fields the
+            server owns (managedFields, resourceVersion, generation, uid, creationTimestamp, status) are ignored.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var kube: KubeOptions
+
+    @Option(name: .shortAndLong, help: "Diff only this service.")
+    var service: String?
+
+    func run() async throws {
+        options.logging.bootstrap()
+        let config = try options.load().config
+        let services = try ServiceSelection.select(service, from: config)
+        let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
+        let renderer = ServiceRenderer(
+            git: GitCLISource(
+                cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
+        let syncer = ServiceSyncer(
+            renderer: renderer, manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
+            concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)
+        var changed = 0
+        var failed = 0
+        for service in services {
+            do {
+                let rendered = try await renderer.render(service, in: config)
+                let diffs = try await syncer.manager.diff(
+                    rendered.objects, options: syncer.applyOptions(for: service, dryRun: true))
+                for diff in diffs where diff.action != .unchanged && diff.action != .skipped {
+                    changed += 1
+                    let old = diff.live.map { YAMLWriter.document($0) } ?? ""
+                    let label = "\(diff.ref) (\(diff.action.rawValue))"
+                    print(
+                        UnifiedDiff.lines(
+                            old: old, new: YAMLWriter.document(diff.desired), oldLabel: "live \(label)",
+                            newLabel: "git \(service.name)@\(rendered.commit.prefix(12))"), terminator: "")
+                }
+            } catch let error as ServiceRenderError {
+                failed += 1
+                Terminal.error(error.description)
+            } catch {
+                failed += 1
+                Terminal.error("service \(service.name): \(error)")
+            }
+        }
+        await api.shutdown()
+        if failed > 0 {
+            Terminal.error("\(failed) of \(services.count) services could not be compared")
+            throw ExitStatus.failure.code
+        }
+        Terminal.error(changed == 0 ? "no changes" : "\(changed) object\(changed == 1 ? "" : "s") would change")
+        if changed > 0 { throw ExitStatus.failure.code }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WherryController
+import WherryGit
+import WherryKube
+import WherryModel
+
+/// `wherry sync`: one reconcile of every (or one) service against the cluster.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Apply every (or one) service's objects to the cluster with server-side apply.",
+        discussion: """
+            Each service is rendered from Git and applied as a unit: every object is validated by a server-side dry
+            run first, and if any is invalid nothing of that service is written. CRDs, Namespaces and ClusterRoles
+            go first and are waited for. Objects equal to the cluster are not written. Prints one line per object
+            and a summary; exits 1 if any service failed, after syncing every other service.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var kube: KubeOptions
+
+    @Option(name: .shortAndLong, help: "Sync only this service.")
+    var service: String?
+
+    @Flag(help: "Validate and compare with a server-side dry run; write nothing.")
+    var dryRun = false
+
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: SyncFormat = .text
+
+    func run() async throws {
+        options.logging.bootstrap()
+        let config = try options.load().config
+        let services = try ServiceSelection.select(service, from: config)
+        let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
+        let syncer = ServiceSyncer(
+            renderer: ServiceRenderer(
+                git: GitCLISource(
+                    cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git"))),
+            manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
+            concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)
+        let progress = Progress()
+        var reports: [JSONValue] = []
+        var failed = 0
+        for (index, service) in services.enumerated() {
+            progress.show("[\(index + 1)/\(services.count)] syncing \(service.name)…")
+            do {
+                let result = try await syncer.sync(service, in: config, dryRun: dryRun)
+                progress.clear()
+                reports.append(report(result))
+                if output == .text { printText(result) }
+            } catch {
+                progress.clear()
+                failed += 1
+                reports.append(["service": .string(service.name), "error": .string(error.description)])
+                Terminal.error(error.description)
+            }
+        }
+        await api.shutdown()
+        if output == .json {
+            print(JSONValue.object(["dryRun": .bool(dryRun), "services": .array(reports)]).prettyJSONString())
+        }
+        if failed > 0 {
+            Terminal.error("\(failed) of \(services.count) service\(services.count == 1 ? "" : "s") failed to sync")
+            throw ExitStatus.failure.code
+        }
+    }
+
+    private func printText(_ result: SyncResult) {
+        let suffix = dryRun ? " (dry run)" : ""
+        for entry in result.changes.entries { print("\(entry)\(suffix)") }
+        print("service \(result.service) at \(result.commit.prefix(12)): \(result.changes.summary)\(suffix)")
+    }
+
+    private func report(_ result: SyncResult) -> JSONValue {
+        [
+            "service": .string(result.service), "commit": .string(result.commit),
+            "summary": .string(result.changes.summary),
+            "objects": .array(
+                result.changes.entries.map {
+                    ["object": .string($0.ref.description), "action": .string($0.action.rawValue)]
+                }),
+        ]
+    }
+}
+
+/// `--output` of sync.
+enum SyncFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import Testing
+import WherryKube
+import WherryScenarios
+
+/// The apply scenarios against a real cluster. Set WHERRY_E2E_KUBECONFIG to a kubeconfig to run them; each test
+/// uses its own namespace and removes it afterwards.
+@Suite(
+    "E2E: apply against a real cluster",
+    .enabled(
+        if: ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"] != nil, "WHERRY_E2E_KUBECONFIG is not set"),
+    .serialized)
+struct E2ETests {
+    private func withScenarios(_ body: (ApplyScenarios) async throws -> Void) async throws {
+        let path = ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"]!
+        let config = try KubeConfigLoader().load(explicitPath: path)
+        let api = try HTTPKubeAPI(connection: KubeConnection(config), logger: Logger(label: "wherry.e2e"))
+        let scenarios = ApplyScenarios(api: api, namespace: "wherry-e2e-\(ApplyScenarios.uniqueSuffix())")
+        do {
+            try await body(scenarios)
+        } catch {
+            try? await api.delete("/api/v1/namespaces/\(scenarios.namespace)", options: DeleteOptions())
+            await api.shutdown()
+            throw error
+        }
+        try? await api.delete("/api/v1/namespaces/\(scenarios.namespace)", options: DeleteOptions())
+        await api.shutdown()
+    }
+
+    @Test("creates objects, then a second apply changes nothing")
+    func createThenUnchanged() async throws { try await withScenarios { try await $0.createsThenLeavesUnchanged() } }
+
+    @Test("corrects drift made by another field manager")
+    func drift() async throws { try await withScenarios { try await $0.correctsDrift() } }
+
+    @Test("an invalid object blocks the whole set")
+    func invalid() async throws { try await withScenarios { try await $0.invalidObjectBlocksTheSet() } }
+
+    @Test("a CRD and its custom resource apply together")
+    func crd() async throws { try await withScenarios { try await $0.appliesCRDAndCustomResourceTogether() } }
+
+    @Test("deletes in reverse order")
+    func delete() async throws { try await withScenarios { try await $0.deletesEverything() } }
+
+    @Test("diff reports changed, new and unchanged objects")
+    func diff() async throws { try await withScenarios { try await $0.diffShowsChanges() } }
+}
