@@ -1,0 +1,119 @@
+public import Foundation
+public import WherryModel
+
+/// What tests see of the traffic, and how they slow it down or make it fail.
+extension FakeAPIServer {
+    /// One request the server received, recorded before it was answered.
+    public struct RecordedRequest: Sendable {
+        /// `GET`, `PATCH`, `DELETE`, ...
+        public var method: String
+        /// The path as sent, e.g. `/apis/apps/v1/namespaces/a/deployments/web`.
+        public var path: String
+        /// Query items, decoded; a repeated name keeps its last value.
+        public var query: [String: String]
+        /// The `Content-Type` header, if any.
+        public var contentType: String?
+        /// The request body.
+        public var body: [UInt8]
+        /// When the request arrived.
+        public var timestamp: Date
+
+        /// The body parsed as JSON, when it is JSON.
+        public var json: JSONValue? { body.isEmpty ? nil : try? JSONValue.parse(body) }
+    }
+
+    /// Every request so far, in arrival order.
+    public var requests: [RecordedRequest] { log.withLock { $0.requests } }
+
+    /// Forgets the recorded requests (and the in-flight high-water mark).
+    public func resetRequests() {
+        log.withLock { log in
+            log.requests = []
+            log.maxInFlight = log.inFlight
+        }
+    }
+
+    /// The most requests that were in flight at once.
+    public var maxConcurrentRequests: Int { log.withLock { $0.maxInFlight } }
+
+    /// How long every request waits before it is answered, so concurrency can be observed. Default zero.
+    public var responseDelay: Duration {
+        get { log.withLock { $0.responseDelay } }
+        set { log.withLock { $0.responseDelay = newValue } }
+    }
+
+    /// Answers the next `count` requests that match `when` with `status` and a `Status` body (and a
+    /// `Retry-After` header when `retryAfter` is given) instead of handling them. Rules are used in the order
+    /// they were added.
+    public func failNext(
+        _ count: Int, status: Int, retryAfter: Int? = nil,
+        when matches: @escaping @Sendable (RecordedRequest) -> Bool = { _ in true }
+    ) {
+        log.withLock { log in
+            log.nextRuleID += 1
+            log.rules.append(
+                FailureRule(
+                    id: log.nextRuleID, remaining: count, status: status, retryAfter: retryAfter, matches: matches))
+        }
+    }
+
+    /// A failure injected with ``failNext(_:status:retryAfter:when:)``.
+    struct FailureRule: Sendable {
+        var id: Int
+        /// Requests still to fail.
+        var remaining: Int
+        var status: Int
+        var retryAfter: Int?
+        /// Which requests the rule applies to.
+        var matches: @Sendable (RecordedRequest) -> Bool
+
+        /// The answer: a `Status` as the API server gives for that code.
+        var error: APIStatusError {
+            let reason = APIStatusError.reason(forCode: status)
+            var error = APIStatusError(
+                code: status, reason: reason,
+                message: status == 429
+                    ? "Too many requests, please try again later."
+                    : "the fake API server was told to fail this request with HTTP \(status)")
+            if let retryAfter {
+                error.headers["Retry-After"] = String(retryAfter)
+                error.details["retryAfterSeconds"] = .int(Int64(retryAfter))
+            }
+            return error
+        }
+    }
+
+    /// The request log, failure rules and in-flight counters, behind one lock.
+    struct RequestLog: Sendable {
+        var requests: [RecordedRequest] = []
+        var rules: [FailureRule] = []
+        var nextRuleID = 0
+        /// Requests being answered now.
+        var inFlight = 0
+        /// The most requests answered at once.
+        var maxInFlight = 0
+        var responseDelay: Duration = .zero
+
+        /// Records a request as in flight; returns the live failure rules and the delay to apply.
+        mutating func begin(_ request: RecordedRequest) -> (rules: [FailureRule], delay: Duration) {
+            requests.append(request)
+            inFlight += 1
+            maxInFlight = max(maxInFlight, inFlight)
+            return (rules, responseDelay)
+        }
+
+        /// Marks a request answered.
+        mutating func end() { inFlight -= 1 }
+
+        /// Uses up one request of the first rule (among `matching`) that has any left.
+        mutating func consume(_ matching: [Int]) -> APIStatusError? {
+            guard let index = rules.firstIndex(where: { matching.contains($0.id) && $0.remaining > 0 }) else {
+                return nil
+            }
+            rules[index].remaining -= 1
+            let error = rules[index].error
+            if rules[index].remaining <= 0 { rules.remove(at: index) }
+            return error
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import ServiceLifecycle
+import Synchronization
+import WherryModel
+
+/// A test double of the Kubernetes API server for tests of Wherry's Kubernetes client: not a real API server.
+///
+/// It serves, on 127.0.0.1 only, the REST subset a server-side-apply GitOps client uses, answering as the real
+/// server does: discovery (`/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}`), `GET` of one object,
+/// `GET` of a collection (label and field selectors, `limit`/`continue`), server-side apply (`PATCH` with
+/// `application/apply-patch+yaml`, a faithful simplification with field managers, conflicts, `force` and
+/// `dryRun=All`) and `DELETE`. Errors carry real `Status` bodies. CustomResourceDefinitions register their
+/// resources once established. Other verbs (`POST`, `PUT`, other patch types, watches) are refused.
+///
+/// Like the real server, list items of built-in resources carry no `apiVersion` and `kind`.
+///
+/// Tests see every request (``requests``), can slow answers (``responseDelay``), inject failures (``failNext``),
+/// and read or change the store directly (``object(group:resource:namespace:name:)``, ``put(_:manager:)``,
+/// ``setStatus(_:group:resource:namespace:name:)``).
+public final class FakeAPIServer: Sendable {
+    /// The cluster: objects, counter, served resources.
+    let state = Mutex(FakeClusterState())
+    /// The traffic: recorded requests, failure rules, in-flight counters.
+    let log = Mutex(RequestLog())
+    /// The base URL, known once the server listens.
+    private let address = Mutex("")
+
+    private init() {}
+
+    /// `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT` when serving TLS.
+    public var baseURL: String { address.withLock { $0 } }
+
+    /// How long a new CustomResourceDefinition waits before it is established (and its resources are served);
+    /// its `Established` condition is absent meanwhile. Default zero: established at once.
+    public var crdEstablishDelay: Duration {
+        get { state.withLock { $0.crdEstablishDelay } }
+        set { state.withLock { $0.crdEstablishDelay = newValue } }
+    }
+
+    /// How long a deleted object lingers with `metadata.deletionTimestamp` before it is gone. Default zero.
+    public var deletionDelay: Duration {
+        get { state.withLock { $0.deletionDelay } }
+        set { state.withLock { $0.deletionDelay = newValue } }
+    }
+
+    /// The last resourceVersion handed out (the store's counter).
+    public var resourceVersion: String { state.withLock { String($0.revision) } }
+
+    /// Runs a fake API server on 127.0.0.1 (a free port) while `body` runs; with `tls`, it serves HTTPS and, when
+    /// the TLS settings carry a client CA, requires client certificates signed by it.
+    public static func withServer<T: Sendable>(
+        tls: FakeAPIServer.TLS? = nil, _ body: @Sendable (FakeAPIServer) async throws -> T
+    ) async throws -> T {
+        let server = FakeAPIServer()
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in await server.respond(to: request) }
+        let tlsConfiguration = try tls?.configuration()
+        let (ports, portSink) = AsyncStream<Int>.makeStream()
+        var quiet = Logger(label: "wherry.test.fake-api-server")
+        quiet.logLevel = .critical
+        let app = Application(
+            responder: responder,
+            server: try tlsConfiguration.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                portSink.yield(channel.localAddress?.port ?? 0)
+                portSink.finish()
+            },
+            logger: quiet
+        )
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: quiet)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                // A server that stops (or never starts) ends the port stream, so the wait below cannot hang.
+                defer { portSink.finish() }
+                try await group.run()
+            }
+            defer { tasks.cancelAll() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next(), port > 0 else {
+                throw FixtureError("fake API server did not start")
+            }
+            server.address.withLock { $0 = "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)" }
+            do {
+                let result = try await body(server)
+                await group.triggerGracefulShutdown()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+        }
+    }
+
+    /// Answers one HTTP request: records it, counts it in flight, waits ``responseDelay``, then fails it (see
+    /// ``failNext(_:status:retryAfter:when:)``) or lets the cluster state answer.
+    private func respond(to request: Request) async -> Response {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try await request.body.collect(upTo: 64 << 20).readableBytesView)
+        } catch {
+            return Self.response(APIStatusError(code: 413, reason: "RequestEntityTooLarge", message: "\(error)"))
+        }
+        let recorded = RecordedRequest(
+            method: request.method.rawValue, path: request.uri.path, query: Self.queryItems(request.uri.query),
+            contentType: request.headers[.contentType], body: bytes, timestamp: Date())
+        let (rules, delay) = log.withLock { $0.begin(recorded) }
+        defer { log.withLock { $0.end() } }
+        // Predicates run outside the lock: a test's closure may read the server.
+        let matching = rules.filter { $0.matches(recorded) }.map(\.id)
+        let failure = log.withLock { $0.consume(matching) }
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        if let failure { return Self.response(failure) }
+        if ["/healthz", "/readyz", "/livez"].contains(recorded.path) {
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "ok")))
+        }
+        let (code, body) = state.withLock { $0.handle(recorded, now: .now) }
+        return Self.response(code: code, body: body, headers: [:])
+    }
+
+    /// A failure as an HTTP answer with its `Status` body.
+    private static func response(_ error: APIStatusError) -> Response {
+        response(code: error.code, body: error.body, headers: error.headers)
+    }
+
+    /// A JSON answer with the headers the API server sends.
+    private static func response(code: Int, body: JSONValue, headers extra: [String: String]) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-cache, private"]
+        for (name, value) in extra {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: code), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body.jsonString())))
+    }
+
+    /// Query items, decoded (`+` is a space); a repeated name keeps its last value.
+    static func queryItems(_ query: String?) -> [String: String] {
+        var items: [String: String] = [:]
+        for pair in (query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            items[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return items
+    }
+}

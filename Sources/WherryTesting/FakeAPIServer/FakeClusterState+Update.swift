@@ -1,0 +1,83 @@
+import WherryModel
+
+/// Writes by another client that replaces objects (an `Update`, as `kubectl edit` or a controller makes):
+/// how tests simulate drift.
+extension FakeClusterState {
+    /// Stores a whole object as `manager` with operation `Update`: the manager takes ownership of every field it
+    /// changed, away from other managers, as the real server does for updates. Creates the object when missing.
+    mutating func update(
+        _ object: JSONValue, manager: String, now: ContinuousClock.Instant
+    ) throws(APIStatusError)
+        -> JSONValue
+    {
+        tick(now: now)
+        guard case .object(var body) = object, let apiVersion = body["apiVersion"]?.stringValue,
+            let kind = body["kind"]?.stringValue, let name = body.value(at: ["metadata", "name"])?.stringValue
+        else { throw .badRequest("put needs an object with apiVersion, kind and metadata.name") }
+        let gvk = GroupVersionKind(apiVersion: apiVersion, kind: kind)
+        guard let resource = resource(group: gvk.group, version: gvk.version, kind: kind) else {
+            throw .badRequest("no resource serves \(apiVersion), Kind=\(kind) (yet)")
+        }
+        let namespace =
+            resource.namespaced ? body.value(at: ["metadata", "namespace"])?.stringValue ?? "default" : nil
+        if let namespace {
+            body.setValue(.string(namespace), at: ["metadata", "namespace"])
+        } else {
+            body.removeValue(at: ["metadata", "namespace"])
+        }
+        body = Self.removingServerFields(body, removeStatus: false)
+        let target = ResourceTarget(resource: resource, version: gvk.version, namespace: namespace, name: name)
+        let key = target.key(name: name)
+        let time = Self.timestamp()
+        guard let live = objects[key] else {
+            let fields = FieldSet.leaves(of: body.removing(["status"]))
+            let entry = StoredObject.Manager(
+                manager: manager, operation: "Update", apiVersion: apiVersion, time: time, fields: fields)
+            let created = try create(body, key: key, target: target, managers: [entry], dryRun: false, now: now)
+            return created.rendered()
+        }
+        for field in ["uid", "creationTimestamp", "generation", "resourceVersion", "deletionTimestamp"]
+        where live.body.value(at: ["metadata", field]) != nil {
+            body.setValue(live.body.value(at: ["metadata", field])!, at: ["metadata", field])
+        }
+        if body["status"] == nil { body["status"] = live.body["status"] }
+        body["apiVersion"] = live.body["apiVersion"]
+        let changed = FieldSet.leaves(of: body.removing(["status"])).paths.filter {
+            body.value(at: $0) != live.body.value(at: $0)
+        }
+        var managers = live.managers
+        for index in managers.indices where managers[index].manager != manager || managers[index].operation != "Update"
+        {
+            managers[index].fields = managers[index].fields.removingOverlaps(with: changed).keepingExisting(in: body)
+        }
+        if let mine = managers.firstIndex(where: { $0.manager == manager && $0.operation == "Update" }) {
+            managers[mine].fields = managers[mine].fields.union(FieldSet(changed)).keepingExisting(in: body)
+            managers[mine].time = time
+        } else {
+            managers.append(
+                StoredObject.Manager(
+                    manager: manager, operation: "Update", apiVersion: apiVersion, time: time, fields: FieldSet(changed)
+                ))
+        }
+        managers.removeAll { $0.fields.isEmpty }
+        var updated = StoredObject(body: body, managers: managers, removeAt: live.removeAt)
+        let causes = Self.validationCauses(updated.body, resource: resource)
+        guard causes.isEmpty else { throw APIStatusError.invalid(resource, name: name, causes: causes) }
+        if updated.sameContent(as: live) { return live.rendered() }
+        Self.bumpGeneration(of: &updated, from: live)
+        updated.body.setValue(.string(nextResourceVersion()), at: ["metadata", "resourceVersion"])
+        objects[key] = updated
+        return updated.rendered()
+    }
+
+    /// Replaces an object's `status` (as a controller would), with a new resourceVersion when it changes.
+    mutating func setStatus(_ status: JSONValue, key: StoredObject.Key, now: ContinuousClock.Instant) -> Bool {
+        tick(now: now)
+        guard var stored = objects[key] else { return false }
+        guard stored.body["status"] != status else { return true }
+        stored.body["status"] = status
+        stored.body.setValue(.string(nextResourceVersion()), at: ["metadata", "resourceVersion"])
+        objects[key] = stored
+        return true
+    }
+}
