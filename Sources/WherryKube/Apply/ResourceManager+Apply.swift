@@ -29,6 +29,12 @@ public struct ApplySetOptions: Sendable {
     }
 }
 
+/// An object that could not be planned, as far as it got (namespace settled when its kind was known).
+struct PlanFailure: Error {
+    var object: KubeObject
+    var error: KubeAPIError
+}
+
 /// An object ready to apply: namespace settled, resource known, dry-run answer in hand.
 struct PlannedObject: Sendable {
     var object: KubeObject
@@ -94,11 +100,12 @@ extension ResourceManager {
         var ready: [PlannedObject] = []
         var deferred: [KubeObject] = []
         var failures: [ObjectFailure] = []
-        for (object, outcome) in zip(objects, outcomes) {
+        for outcome in outcomes {
             switch outcome {
             case .success(let planned): ready.append(planned)
-            case .failure(let error) where deferrable(object, error): deferred.append(object)
-            case .failure(let error): failures.append(ObjectFailure(ref: object.ref, message: Self.message(error)))
+            case .failure(let failure) where deferrable(failure.object, failure.error): deferred.append(failure.object)
+            case .failure(let failure):
+                failures.append(ObjectFailure(ref: failure.object.ref, message: Self.message(failure.error)))
             }
         }
         guard failures.isEmpty else { throw ApplyError(step: .validation, failures: failures, applied: applied) }
@@ -135,7 +142,7 @@ extension ResourceManager {
     private func planOne(
         _ object: KubeObject, options: ApplySetOptions, dryRunOptions: ApplyOptions
     ) async
-        -> Result<PlannedObject, KubeAPIError>
+        -> Result<PlannedObject, PlanFailure>
     {
         var object = object
         do {
@@ -146,9 +153,8 @@ extension ResourceManager {
             let answer = try await api.apply(path, object: .object(object.body), options: dryRunOptions)
             return .success(PlannedObject(object: object, mapping: mapping, dryRun: answer.object))
         } catch {
-            var named = error
-            named.object = object.ref.description
-            return .failure(named)
+            // The object as planned (namespace settled), so errors name it as it would be applied.
+            return .failure(PlanFailure(object: object, error: error))
         }
     }
 
@@ -184,7 +190,7 @@ extension ResourceManager {
         }
         if let live {
             if policy == "if-not-present" { return .skipped }
-            if Self.comparable(live) == Self.comparable(item.dryRun) { return .unchanged }
+            if Self.sameState(live, item.dryRun) { return .unchanged }
             if dryRunOnly { return .configured }
         } else if dryRunOnly {
             return .created

@@ -60,7 +60,7 @@ extension ResourceManager {
                 if object.annotations[WherryLabels.ssa]?.lowercased() == "ignore" {
                     .skipped
                 } else if let comparableLive {
-                    comparableLive == comparableDesired ? .unchanged : .configured
+                    Self.sameState(comparableLive, comparableDesired) ? .unchanged : .configured
                 } else {
                     .created
                 }

@@ -32,6 +32,18 @@ public struct ResourceManager: Sendable {
         return .object(body)
     }
 
+    /// Whether a live object already holds everything the dry run would store. `apiVersion` and `kind` are left
+    /// out: items of a LIST do not carry them, and the path already fixed them.
+    static func sameState(_ live: JSONValue, _ dryRun: JSONValue) -> Bool {
+        func stripped(_ value: JSONValue) -> JSONValue {
+            guard case .object(var body) = comparable(value) else { return value }
+            body["apiVersion"] = nil
+            body["kind"] = nil
+            return .object(body)
+        }
+        return stripped(live) == stripped(dryRun)
+    }
+
     /// Runs `body` for every item with at most `limit` running at once; results keep the items' order.
     static func concurrently<Item: Sendable, Result: Sendable>(
         _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async -> Result

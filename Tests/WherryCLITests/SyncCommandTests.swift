@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import WherryModel
+import WherryTesting
+
+@Suite("wherry sync and diff against FakeAPIServer, run as a user would")
+struct SyncCommandTests {
+    private static let manifests: [String: String?] = [
+        "k8s/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+        "k8s/cm.yaml":
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  mode: \"on\"\n",
+        "k8s/unscoped.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: defaults\ndata:\n  a: \"1\"\n",
+    ]
+
+    /// A remote with manifests, a config naming it, and a kubeconfig for the fake server.
+    private func setUp(_ server: FakeAPIServer) async throws -> (GitRemoteFixture, TemporaryDirectory, [String]) {
+        let remote = try await GitRemoteFixture()
+        try await remote.commit(Self.manifests)
+        let work = try TemporaryDirectory(prefix: "sync")
+        let config = try work.write(
+            "gitops-config.yaml",
+            "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: shop, github: r, k8s_yaml_dir: k8s, namespace: shop}\n"
+        )
+        let kubeconfig = try work.write(
+            "kubeconfig",
+            """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: fake, cluster: {server: "\(server.baseURL)"}}]
+            users: [{name: me, user: {token: kube-token-123456}}]
+            contexts: [{name: fake, context: {cluster: fake, user: me}}]
+            current-context: fake
+            """)
+        return (remote, work, ["-c", config, "--kubeconfig", kubeconfig, "--state-dir", work.path + "/state"])
+    }
+
+    @Test("sync applies, prints one line per object, and a second sync changes nothing")
+    func syncTwice() async throws {
+        try await FakeAPIServer.withServer { server in
+            let (remote, work, common) = try await setUp(server)
+            defer { remote.remove(); work.remove() }
+            let first = try await CLI.run(["sync"] + common)
+            #expect(first.exitCode == 0, "\(first.stderr)")
+            #expect(
+                first.stdout.contains(
+                    "Namespace/shop created\nConfigMap/shop/defaults created\nConfigMap/shop/settings created\n"))
+            #expect(first.stdout.contains("service shop at "))
+            #expect(first.stdout.contains(": 3 created"))
+            #expect(server.object(resource: "configmaps", namespace: "shop", name: "defaults") != nil)
+            #expect(!first.all.contains("kube-token-123456"))
+            let second = try await CLI.run(["sync"] + common + ["--output", "json"])
+            #expect(second.exitCode == 0)
+            let report = try JSONValue.parse(second.stdout)
+            #expect(report["services"]?.arrayValue?.first?["summary"] == "3 unchanged")
+        }
+    }
+
+    @Test("sync --dry-run writes nothing")
+    func dryRun() async throws {
+        try await FakeAPIServer.withServer { server in
+            let (remote, work, common) = try await setUp(server)
+            defer { remote.remove(); work.remove() }
+            let before = server.resourceVersion
+            let out = try await CLI.run(["sync", "--dry-run"] + common)
+            #expect(out.exitCode == 0, "\(out.stderr)")
+            #expect(out.stdout.contains("Namespace/shop created (dry run)"))
+            #expect(server.resourceVersion == before)
+        }
+    }
+
+    @Test("an invalid object fails the service, names it with the server's message, and exits 1")
+    func invalidObject() async throws {
+        try await FakeAPIServer.withServer { server in
+            let (remote, work, common) = try await setUp(server)
+            defer { remote.remove(); work.remove() }
+            try await remote.commit([
+                "k8s/bad.yaml":
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  annotations:\n    fake.wherry.dev/invalid: forbidden by policy\n"
+            ])
+            let out = try await CLI.run(["sync"] + common)
+            #expect(out.exitCode == 1)
+            #expect(out.stderr.contains("1 object failed validation; nothing was applied"))
+            #expect(out.stderr.contains("ConfigMap/shop/bad: "))
+            #expect(out.stderr.contains("forbidden by policy"))
+            #expect(server.object(resource: "configmaps", namespace: "shop", name: "settings") == nil)
+        }
+    }
+
+    @Test("diff exits 1 with a unified diff when Git differs, 0 when equal")
+    func diff() async throws {
+        try await FakeAPIServer.withServer { server in
+            let (remote, work, common) = try await setUp(server)
+            defer { remote.remove(); work.remove() }
+            let fresh = try await CLI.run(["diff"] + common)
+            #expect(fresh.exitCode == 1)
+            #expect(fresh.stdout.contains("+++ git shop@"))
+            #expect(fresh.stderr.contains("3 objects would change"))
+            _ = try await CLI.run(["sync"] + common)
+            let clean = try await CLI.run(["diff"] + common)
+            #expect(clean.exitCode == 0, "\(clean.stdout)\(clean.stderr)")
+            #expect(clean.stderr.contains("no changes"))
+            try await remote.commit([
+                "k8s/cm.yaml":
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  mode: \"off\"\n"
+            ])
+            let changed = try await CLI.run(["diff"] + common)
+            #expect(changed.exitCode == 1)
+            #expect(changed.stdout.contains("--- live ConfigMap/shop/settings (configured)"))
+            #expect(changed.stdout.contains("-  mode: \"on\"\n+  mode: \"off\""))
+        }
+    }
+
+    @Test("a missing kubeconfig is a usage error naming the file")
+    func missingKubeconfig() async throws {
+        let work = try TemporaryDirectory(prefix: "sync")
+        defer { work.remove() }
+        let config = try work.write("c.yaml", "services: []\n")
+        let out = try await CLI.run(["sync", "-c", config, "--kubeconfig", work.path + "/nope"])
+        #expect(out.exitCode == 2)
+        #expect(out.stderr.contains(work.path + "/nope"))
+    }
+}
