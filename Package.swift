@@ -10,7 +10,8 @@ let package = Package(
     name: "Wherry",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "wherry", targets: ["wherry"])
+        .executable(name: "wherry", targets: ["wherry"]),
+        .executable(name: "wherry-bench-apply", targets: ["wherry-bench-apply"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -89,6 +90,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Benchmarks, run on purpose:
+        // `swift build -c release --product wherry-fake-apiserver && swift run -c release wherry-bench-apply [N]`.
+        .executableTarget(
+            name: "wherry-bench-apply",
+            dependencies: ["WherryKube", "WherryModel", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ApplyBenchmark",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "wherry-fake-apiserver",
+            dependencies: ["WherryTesting"],
+            path: "Benchmarks/FakeAPIServerMain",
+            swiftSettings: strict
+        ),
         .testTarget(name: "WherryModelTests", dependencies: ["WherryModel"], swiftSettings: strict),
         .testTarget(
             name: "WherryGitTests",
@@ -125,6 +140,11 @@ let package = Package(
         .testTarget(
             name: "WherryCLITests",
             dependencies: ["wherry", "WherryTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WherryTestingTests",
+            dependencies: ["WherryTesting", "WherryModel", "WherryExec"],
             swiftSettings: strict
         ),
     ]
