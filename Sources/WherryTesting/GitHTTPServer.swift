@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -50,34 +50,8 @@ public enum GitHTTPServer {
         }
         router.on("**", method: .get, use: handler)
         router.on("**", method: .post, use: handler)
-        let (ports, portSink) = AsyncStream<Int>.makeStream()
-        var quiet = Logger(label: "wherry.test.git-http")
-        quiet.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? 0)
-                portSink.finish()
-            },
-            logger: quiet
-        )
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: quiet)
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            defer { tasks.cancelAll() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                throw FixtureError("git HTTP server did not start")
-            }
-            do {
-                let result = try await body("http://127.0.0.1:\(port)", log)
-                await group.triggerGracefulShutdown()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
+        return try await LoopbackServer.run(router.buildResponder(), label: "git HTTP server") { port in
+            try await body("http://127.0.0.1:\(port)", log)
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import WherryController
+import WherryGit
 
 /// Options every command that reads the config takes.
 struct ConfigOptions: ParsableArguments {
@@ -39,6 +40,12 @@ struct ConfigOptions: ParsableArguments {
             Terminal.error("\(configPath): \(count) error\(count == 1 ? "" : "s"); nothing was done")
             throw ExitStatus.usage.code
         }
+    }
+
+    /// Reads services from Git through the cache under the state directory.
+    func serviceRenderer(for config: WherryConfig) -> ServiceRenderer {
+        ServiceRenderer(
+            git: GitCLISource(cacheDirectory: stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
     }
 
     /// Where state and the git cache live.

@@ -29,9 +29,7 @@ struct DiffCommand: AsyncParsableCommand {
         let config = try options.load().config
         let services = try ServiceSelection.select(service, from: config)
         let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
-        let renderer = ServiceRenderer(
-            git: GitCLISource(
-                cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
+        let renderer = options.serviceRenderer(for: config)
         let syncer = ServiceSyncer(
             renderer: renderer, manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)

@@ -30,9 +30,7 @@ struct RenderCommand: AsyncParsableCommand {
         options.logging.bootstrap()
         let config = try options.load().config
         let services = try ServiceSelection.select(service, from: config)
-        let renderer = ServiceRenderer(
-            git: GitCLISource(
-                cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
+        let renderer = options.serviceRenderer(for: config)
         var rendered: [RenderedService] = []
         var failed = 0
         for result in await renderer.renderAll(services, in: config) {

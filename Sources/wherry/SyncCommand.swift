@@ -37,9 +37,7 @@ struct SyncCommand: AsyncParsableCommand {
         let services = try ServiceSelection.select(service, from: config)
         let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
         let syncer = ServiceSyncer(
-            renderer: ServiceRenderer(
-                git: GitCLISource(
-                    cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git"))),
+            renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)
         let progress = Progress()

@@ -29,9 +29,7 @@ struct ValidateCommand: AsyncParsableCommand {
             "\(config.file): config valid (\(config.repositories.count) repositor\(config.repositories.count == 1 ? "y" : "ies"), \(config.services.count) service\(config.services.count == 1 ? "" : "s"), \(loaded.warnings.count) warning\(loaded.warnings.count == 1 ? "" : "s"))"
         )
         guard !configOnly else { return }
-        let renderer = ServiceRenderer(
-            git: GitCLISource(
-                cacheDirectory: options.stateDirectory(config) + "/git", logger: Logger(label: "wherry.git")))
+        let renderer = options.serviceRenderer(for: config)
         var failed = 0
         for outcome in await renderer.renderAll(config.services, in: config) {
             switch outcome {

@@ -124,14 +124,7 @@ extension ResourceManager {
         let outcomes = await Self.concurrently(planned, limit: options.concurrency) { item in
             await writeOne(item, live: live[item.object.ref], options: applyOptions, dryRunOnly: options.dryRun)
         }
-        var entries: [ChangeSetEntry] = []
-        var failures: [ObjectFailure] = []
-        for outcome in outcomes {
-            switch outcome {
-            case .success(let entry): entries.append(entry)
-            case .failure(let failure): failures.append(failure)
-            }
-        }
+        let (entries, failures) = Self.partition(outcomes)
         guard failures.isEmpty else {
             throw ApplyError(step: .apply, failures: failures, applied: ChangeSet(entries: before.entries + entries))
         }
@@ -146,9 +139,8 @@ extension ResourceManager {
     {
         var object = object
         do {
-            let mapping = try await mapper.mapping(for: object)
-            if mapping.namespaced, object.namespace.isEmpty { object.namespace = options.defaultNamespace }
-            if !mapping.namespaced { object.namespace = "" }
+            let (placed, mapping) = try await place(object, defaultNamespace: options.defaultNamespace)
+            object = placed
             let path = mapping.objectPath(namespace: object.namespace, name: object.name)
             let answer = try await api.apply(path, object: .object(object.body), options: dryRunOptions)
             return .success(PlannedObject(object: object, mapping: mapping, dryRun: answer.object))

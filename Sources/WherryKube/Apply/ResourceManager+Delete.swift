@@ -15,12 +15,9 @@ extension ResourceManager {
             let outcomes = await Self.concurrently(groups[rank] ?? [], limit: concurrency) { object in
                 await deleteOne(object, options: options)
             }
-            for outcome in outcomes {
-                switch outcome {
-                case .success(let entry): changes.entries.append(entry)
-                case .failure(let failure): failures.append(failure)
-                }
-            }
+            let (entries, rankFailures) = Self.partition(outcomes)
+            changes.entries += entries
+            failures += rankFailures
         }
         guard failures.isEmpty else { throw ApplyError(step: .apply, failures: failures, applied: changes) }
         return changes

@@ -19,24 +19,14 @@ extension ResourceManager {
             object in
             await diffOne(object, options: options)
         }
-        var diffs: [ObjectDiff] = []
-        var failures: [ObjectFailure] = []
-        for outcome in outcomes {
-            switch outcome {
-            case .success(let diff): diffs.append(diff)
-            case .failure(let failure): failures.append(failure)
-            }
-        }
+        let (diffs, failures) = Self.partition(outcomes)
         guard failures.isEmpty else { throw ApplyError(step: .validation, failures: failures) }
         return diffs
     }
 
     private func diffOne(_ object: KubeObject, options: ApplySetOptions) async -> Result<ObjectDiff, ObjectFailure> {
-        var object = object
         do {
-            let mapping = try await mapper.mapping(for: object)
-            if mapping.namespaced, object.namespace.isEmpty { object.namespace = options.defaultNamespace }
-            if !mapping.namespaced { object.namespace = "" }
+            let (object, mapping) = try await place(object, defaultNamespace: options.defaultNamespace)
             let path = mapping.objectPath(namespace: object.namespace, name: object.name)
             var live: JSONValue?
             do {

@@ -44,6 +44,33 @@ public struct ResourceManager: Sendable {
         return stripped(live) == stripped(dryRun)
     }
 
+    /// Splits per-object outcomes into successes and failures, keeping order.
+    static func partition<Value>(_ outcomes: [Result<Value, ObjectFailure>]) -> ([Value], [ObjectFailure]) {
+        var values: [Value] = []
+        var failures: [ObjectFailure] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let value): values.append(value)
+            case .failure(let failure): failures.append(failure)
+            }
+        }
+        return (values, failures)
+    }
+
+    /// The object with its namespace settled for its kind (defaulted when namespaced, removed when not), and
+    /// where it lives in the API.
+    func place(
+        _ object: KubeObject, defaultNamespace: String
+    ) async throws(KubeAPIError)
+        -> (KubeObject, ResourceMapping)
+    {
+        var object = object
+        let mapping = try await mapper.mapping(for: object)
+        if mapping.namespaced, object.namespace.isEmpty { object.namespace = defaultNamespace }
+        if !mapping.namespaced { object.namespace = "" }
+        return (object, mapping)
+    }
+
     /// Runs `body` for every item with at most `limit` running at once; results keep the items' order.
     static func concurrently<Item: Sendable, Result: Sendable>(
         _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async -> Result

@@ -58,40 +58,9 @@ public final class FakeAPIServer: Sendable {
         let server = FakeAPIServer()
         let responder = CallbackResponder<BasicRequestContext> { request, _ in await server.respond(to: request) }
         let tlsConfiguration = try tls?.configuration()
-        let (ports, portSink) = AsyncStream<Int>.makeStream()
-        var quiet = Logger(label: "wherry.test.fake-api-server")
-        quiet.logLevel = .critical
-        let app = Application(
-            responder: responder,
-            server: try tlsConfiguration.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? 0)
-                portSink.finish()
-            },
-            logger: quiet
-        )
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: quiet)
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask {
-                // A server that stops (or never starts) ends the port stream, so the wait below cannot hang.
-                defer { portSink.finish() }
-                try await group.run()
-            }
-            defer { tasks.cancelAll() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                throw FixtureError("fake API server did not start")
-            }
+        return try await LoopbackServer.run(responder, tls: tlsConfiguration, label: "fake API server") { port in
             server.address.withLock { $0 = "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)" }
-            do {
-                let result = try await body(server)
-                await group.triggerGracefulShutdown()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
+            return try await body(server)
         }
     }
 
