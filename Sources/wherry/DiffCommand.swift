@@ -13,7 +13,7 @@ struct DiffCommand: AsyncParsableCommand {
         commandName: "diff",
         abstract: "Show what a sync would change, as a unified diff per object; exit 1 when anything would change.",
         discussion: """
-            Compares the live object with the server-side dry-run result of applying Git's version. Fields the
+            Compares the live object with the server-side dry-run result of applying Git's version. Fields the \
             server owns (managedFields, resourceVersion, generation, uid, creationTimestamp, status) are ignored.
             """
     )

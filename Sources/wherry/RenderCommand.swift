@@ -12,8 +12,8 @@ struct RenderCommand: AsyncParsableCommand {
         commandName: "render",
         abstract: "Print the objects of every (or one) service as multi-document YAML.",
         discussion: """
-            Reads each service's branch head from Git, renders k8s_yaml_dir (plain YAML/JSON, or kustomize when the
-            directory holds a kustomization.yaml) and labels every object as Wherry applies it
+            Reads each service's branch head from Git, renders k8s_yaml_dir (plain YAML/JSON, or kustomize when the \
+            directory holds a kustomization.yaml) and labels every object as Wherry applies it \
             (app.kubernetes.io/managed-by: wherry, wherry.dev/service: <name>). No cluster is contacted.
             """
     )

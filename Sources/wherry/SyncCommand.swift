@@ -12,9 +12,9 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Apply every (or one) service's objects to the cluster with server-side apply.",
         discussion: """
-            Each service is rendered from Git and applied as a unit: every object is validated by a server-side dry
-            run first, and if any is invalid nothing of that service is written. CRDs, Namespaces and ClusterRoles
-            go first and are waited for. Objects equal to the cluster are not written. Prints one line per object
+            Each service is rendered from Git and applied as a unit: every object is validated by a server-side dry \
+            run first, and if any is invalid nothing of that service is written. CRDs, Namespaces and ClusterRoles \
+            go first and are waited for. Objects equal to the cluster are not written. Prints one line per object \
             and a summary; exits 1 if any service failed, after syncing every other service.
             """
     )

@@ -11,7 +11,7 @@ struct ValidateCommand: AsyncParsableCommand {
         commandName: "validate",
         abstract: "Check the config and every service's manifests without touching a cluster.",
         discussion: """
-            Reports every problem with file:line:column and a hint. Warns about tokens written in the config.
+            Reports every problem with file:line:column and a hint. Warns about tokens written in the config. \
             Exit 0 when everything is valid, 1 when a service's manifests fail, 2 when the config is invalid.
             """
     )

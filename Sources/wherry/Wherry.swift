@@ -9,6 +9,7 @@ struct Wherry: AsyncParsableCommand {
         abstract: "GitOps for Kubernetes: keep a cluster equal to what Git says.",
         discussion: """
             Reads the Simple GitOps gitops-config.yaml (github_configs, services, poll_interval, ...).
+
             Exit codes: 0 ok, 1 failure, 2 usage or configuration error.
             """,
         version: WherryVersion.current,
