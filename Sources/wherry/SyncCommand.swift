@@ -44,6 +44,12 @@ struct SyncCommand: AsyncParsableCommand {
         var reports: [JSONValue] = []
         var failed = 0
         for (index, service) in services.enumerated() {
+            // A suspended service is left alone unless it was asked for by name.
+            if service.suspend, self.service == nil {
+                Terminal.error("service \(service.name) is suspended (suspend: true); skipped")
+                reports.append(["service": .string(service.name), "skipped": "suspended"])
+                continue
+            }
             progress.show("[\(index + 1)/\(services.count)] syncing \(service.name)…")
             do {
                 let result = try await syncer.sync(service, in: config, dryRun: dryRun)

@@ -119,4 +119,23 @@ struct SyncCommandTests {
         #expect(out.exitCode == 2)
         #expect(out.stderr.contains(work.path + "/nope"))
     }
+
+    @Test("a suspended service is skipped by a full sync but synced when named")
+    func suspended() async throws {
+        try await FakeAPIServer.withServer { server in
+            let (remote, work, common) = try await setUp(server)
+            defer { remote.remove(); work.remove() }
+            let config = common[1]
+            try String(contentsOfFile: config, encoding: .utf8)
+                .replacingOccurrences(of: "namespace: shop}", with: "namespace: shop, suspend: true}")
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            let all = try await CLI.run(["sync"] + common)
+            #expect(all.exitCode == 0)
+            #expect(all.stderr.contains("service shop is suspended (suspend: true); skipped"))
+            #expect(server.object(resource: "namespaces", name: "shop") == nil)
+            let named = try await CLI.run(["sync", "--service", "shop"] + common)
+            #expect(named.exitCode == 0, "\(named.stderr)")
+            #expect(server.object(resource: "namespaces", name: "shop") != nil)
+        }
+    }
 }
