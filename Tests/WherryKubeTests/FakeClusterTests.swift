@@ -66,6 +66,28 @@ struct FakeClusterApplyTests {
     @Test("diff reports changed, new and unchanged objects")
     func diff() async throws { try await withFakeCluster { scenarios, _, _ in try await scenarios.diffShowsChanges() } }
 
+    @Test("a CRD that is not established in time fails the wait step, naming it, after stage one was applied")
+    func crdWaitTimeout() async throws {
+        try await withFakeCluster { scenarios, server, _ in
+            server.crdEstablishDelay = .seconds(5)
+            let crd = scenarios.parse(
+                #"{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"slows.late.wherry.dev"},"spec":{"group":"late.wherry.dev","scope":"Namespaced","names":{"plural":"slows","singular":"slow","kind":"Slow"},"versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}"#
+            )
+            var options = scenarios.options()
+            options.waitTimeout = .milliseconds(300)
+            let error = try await #require(throws: ApplyError.self) {
+                try await scenarios.manager.apply(
+                    [crd, scenarios.namespaceObject, scenarios.configMap("after")], options: options)
+            }
+            #expect(error.step == .wait)
+            #expect(error.isTransient)
+            #expect(error.failures.map(\.ref.description) == ["CustomResourceDefinition/slows.late.wherry.dev"])
+            #expect(error.failures.first?.message.contains("condition Established is not True") == true)
+            #expect(error.applied.entries.map(\.action) == [.created, .created])
+            #expect(server.object(resource: "configmaps", namespace: scenarios.namespace, name: "after") == nil)
+        }
+    }
+
     @Test("a dry-run apply reports what would change and writes nothing")
     func dryRun() async throws {
         try await withFakeCluster { scenarios, server, _ in
