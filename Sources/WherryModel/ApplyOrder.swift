@@ -26,13 +26,16 @@ public enum ApplyOrder {
         rank[kind] ?? kinds.count
     }
 
-    /// Objects sorted for applying: by kind rank, then namespace and name, so runs are repeatable.
+    /// Whether `lhs` is applied before `rhs`: by kind rank, then group, kind, namespace and name, so runs repeat.
+    public static func precedes(_ lhs: KubeObject, _ rhs: KubeObject) -> Bool {
+        let (l, r) = (rank(of: lhs.kind), rank(of: rhs.kind))
+        if l != r { return l < r }
+        return lhs.ref < rhs.ref
+    }
+
+    /// Objects sorted for applying.
     public static func sorted(_ objects: [KubeObject]) -> [KubeObject] {
-        objects.sorted { lhs, rhs in
-            let (l, r) = (rank(of: lhs.kind), rank(of: rhs.kind))
-            if l != r { return l < r }
-            return lhs.ref < rhs.ref
-        }
+        objects.sorted(by: precedes)
     }
 
     /// Objects sorted for deleting: the reverse of the apply order.

@@ -104,7 +104,8 @@ import WherryTesting
 
     @Test func customResourceDefinitionCanTakeTimeToBeEstablished() async throws {
         try await FakeAPIServer.withServer { server in
-            server.crdEstablishDelay = .seconds(2)
+            // Long enough that the first checks run before it, even when curl is slow to start.
+            server.crdEstablishDelay = .seconds(6)
             try await Curl.makeNamespace(server, "shop")
             let crd = try await Curl.apply(
                 server, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com", Self.crd)
@@ -112,7 +113,7 @@ import WherryTesting
             #expect(crd.json["status"]?["conditions"] == nil)
             let widgetPath = "/apis/example.com/v1/namespaces/shop/widgets/w1"
             #expect(try await Curl.apply(server, widgetPath, Self.widget("w1")).status == 404)
-            let established = try await eventually {
+            let established = try await eventually(within: .seconds(30)) {
                 let crd = try await Curl.get(
                     server.baseURL + "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com")
                 let conditions = crd.json["status"]?["conditions"]?.arrayValue ?? []

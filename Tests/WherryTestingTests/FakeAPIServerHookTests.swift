@@ -46,7 +46,8 @@ import WherryTesting
 
     @Test func responseDelayMakesConcurrencyVisible() async throws {
         try await FakeAPIServer.withServer { server in
-            server.responseDelay = .milliseconds(300)
+            // Wide enough for four curl processes to start and overlap on a busy machine.
+            server.responseDelay = .seconds(1)
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<4 {
                     group.addTask { try await Curl.get(server.baseURL + "/api").status }

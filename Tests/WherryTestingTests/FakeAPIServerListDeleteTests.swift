@@ -122,19 +122,21 @@ import WherryTesting
     @Test func deletionDelayKeepsObjectsWithDeletionTimestamp() async throws {
         try await FakeAPIServer.withServer { server in
             try await seed(server)
-            server.deletionDelay = .seconds(2)
+            // Long enough that the checks below run while the namespace is still terminating, even on a busy
+            // machine where each curl takes a while to start.
+            server.deletionDelay = .seconds(8)
             let namespace = try await Curl.send("DELETE", server.baseURL + "/api/v1/namespaces/b")
+            let refused = try await Curl.apply(
+                server, "/api/v1/namespaces/b/configmaps/new", Curl.configMap("new", namespace: "b"))
+            let lingering = try await Curl.get(server.baseURL + "/api/v1/namespaces/b/configmaps/web2")
             #expect(namespace.status == 200)
             #expect(namespace.json["kind"] == "Namespace")
             #expect(namespace.json["status"]?["phase"] == "Terminating")
             #expect(namespace.json["metadata"]?["deletionTimestamp"] != nil)
-            let lingering = try await Curl.get(server.baseURL + "/api/v1/namespaces/b/configmaps/web2")
+            #expect(refused.status == 403)
             #expect(lingering.status == 200)
             #expect(lingering.json["metadata"]?["deletionTimestamp"] != nil)
-            let refused = try await Curl.apply(
-                server, "/api/v1/namespaces/b/configmaps/new", Curl.configMap("new", namespace: "b"))
-            #expect(refused.status == 403)
-            let gone = try await eventually {
+            let gone = try await eventually(within: .seconds(30)) {
                 try await Curl.get(server.baseURL + "/api/v1/namespaces/b/configmaps/web2").status == 404
             }
             #expect(gone)
@@ -155,8 +157,8 @@ import WherryTesting
 }
 
 /// Polls `condition` every 50 ms for up to 10 seconds; whether it became true.
-func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + .seconds(10)
+func eventually(within limit: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
         try await Task.sleep(for: .milliseconds(50))

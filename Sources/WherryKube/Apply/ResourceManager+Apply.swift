@@ -79,9 +79,7 @@ extension ResourceManager {
                 let (checked, stillWaiting) = try await plan(
                     waiting, options: options, deferrable: { _, _ in false }, applied: changes)
                 precondition(stillWaiting.isEmpty)
-                later = ApplyOrder.sorted((rest + checked).map(\.object)).compactMap { object in
-                    (rest + checked).first { $0.object.ref == object.ref }
-                }
+                later = (rest + checked).sorted { ApplyOrder.precedes($0.object, $1.object) }
             }
         }
         changes.entries += try await write(later, options: options, before: changes)
