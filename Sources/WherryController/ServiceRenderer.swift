@@ -111,15 +111,7 @@ extension ServiceRenderer {
     ) async
         -> [Result<RenderedService, ServiceRenderError>]
     {
-        let outcomes = await withTaskGroup(of: (Int, Result<RenderedService, ServiceRenderError>).self) { group in
-            for (index, service) in services.enumerated() {
-                group.addTask { (index, await outcome(of: service, in: config)) }
-            }
-            var collected: [Int: Result<RenderedService, ServiceRenderError>] = [:]
-            for await (index, result) in group { collected[index] = result }
-            return collected
-        }
-        return services.indices.compactMap { outcomes[$0] }
+        await concurrentMap(services, limit: services.count) { service in await outcome(of: service, in: config) }
     }
 
     private func outcome(

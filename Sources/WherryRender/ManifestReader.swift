@@ -30,7 +30,7 @@ public enum ManifestReader {
             return
         }
         let kind = value["kind"]?.json.stringValue ?? ""
-        if kind == "List" || (kind.hasSuffix("List") && value["items"] != nil && value["metadata"]?["name"] == nil) {
+        if isList(value) {
             guard case .sequence(let items)? = value["items"]?.content else {
                 issues.append(
                     RenderIssue(location: value.location, message: "\(label): a \(kind) needs 'items', a list"))
@@ -43,6 +43,12 @@ public enum ManifestReader {
         }
         guard case .object(let body) = value.json else { return }
         objects.append(KubeObject(body: body, source: value.location))
+    }
+
+    /// A `List` (or `<Kind>List`) wrapping items, rather than an object that happens to have an `items` field.
+    static func isList(_ value: YAMLValue) -> Bool {
+        let kind = value["kind"]?.json.stringValue ?? ""
+        return kind == "List" || (kind.hasSuffix("List") && value["items"] != nil && value["metadata"]?["name"] == nil)
     }
 
     /// Required fields of any object: apiVersion, kind, metadata.name (Lists need only apiVersion and kind).
@@ -65,9 +71,7 @@ public enum ManifestReader {
                 problems.append((field.location, "'\(key)' must be a non-empty string, found \(field.typeDescription)"))
             }
         }
-        let kind = value["kind"]?.json.stringValue ?? ""
-        let isList = kind.hasSuffix("List") && value["items"] != nil
-        guard !isList else { return problems }
+        guard !isList(value) else { return problems }
         guard let metadata = value["metadata"] else {
             problems.append((value.location, "missing 'metadata'; add metadata.name"))
             return problems

@@ -92,7 +92,7 @@ extension ResourceManager {
         deferrable: @escaping @Sendable (KubeObject, KubeAPIError) -> Bool, applied: ChangeSet = ChangeSet()
     ) async throws(ApplyError) -> (ready: [PlannedObject], deferred: [KubeObject]) {
         let dryRunOptions = ApplyOptions(fieldManager: fieldManager, force: options.force, dryRun: true)
-        let outcomes = await Self.concurrently(objects, limit: options.concurrency) { object in
+        let outcomes = await concurrentMap(objects, limit: options.concurrency) { object in
             await planOne(object, options: options, dryRunOptions: dryRunOptions)
         }
         var ready: [PlannedObject] = []
@@ -119,7 +119,7 @@ extension ResourceManager {
         guard !planned.isEmpty else { return [] }
         let live = await liveObjects(planned, selector: options.liveSelector, concurrency: options.concurrency)
         let applyOptions = ApplyOptions(fieldManager: fieldManager, force: options.force, dryRun: false)
-        let outcomes = await Self.concurrently(planned, limit: options.concurrency) { item in
+        let outcomes = await concurrentMap(planned, limit: options.concurrency) { item in
             await writeOne(item, live: live[item.object.ref], options: applyOptions, dryRunOnly: options.dryRun)
         }
         let (entries, failures) = Self.partition(outcomes)
@@ -202,7 +202,7 @@ extension ResourceManager {
         guard let selector else { return [:] }
         let collections = Array(Set(planned.map { $0.mapping.collectionPath(namespace: $0.object.namespace) }))
         let api = self.api
-        let lists = await Self.concurrently(collections, limit: concurrency) { path in
+        let lists = await concurrentMap(collections, limit: concurrency) { path in
             // A failed LIST only costs speed: those objects are then checked one by one.
             (try? await api.list(path, labelSelector: selector)) ?? []
         }

@@ -12,7 +12,7 @@ extension ResourceManager {
         // One kind rank at a time, so dependents go before what they depend on.
         let groups = Dictionary(grouping: ApplyOrder.sortedForDeletion(objects)) { ApplyOrder.rank(of: $0.kind) }
         for rank in groups.keys.sorted(by: >) {
-            let outcomes = await Self.concurrently(groups[rank] ?? [], limit: concurrency) { object in
+            let outcomes = await concurrentMap(groups[rank] ?? [], limit: concurrency) { object in
                 await deleteOne(object, options: options)
             }
             let (entries, rankFailures) = Self.partition(outcomes)

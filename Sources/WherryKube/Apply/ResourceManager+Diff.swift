@@ -15,7 +15,7 @@ extension ResourceManager {
     /// Compares every object with the cluster by a server-side dry run; writes nothing.
     /// Server-owned fields (managedFields, resourceVersion, generation, uid, creationTimestamp, status) are ignored.
     public func diff(_ objects: [KubeObject], options: ApplySetOptions) async throws(ApplyError) -> [ObjectDiff] {
-        let outcomes = await Self.concurrently(ApplyOrder.sorted(objects), limit: max(8, options.concurrency)) {
+        let outcomes = await concurrentMap(ApplyOrder.sorted(objects), limit: options.concurrency) {
             object in
             await diffOne(object, options: options)
         }

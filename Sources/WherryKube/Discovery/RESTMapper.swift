@@ -93,7 +93,7 @@ public actor RESTMapper {
             }
         }
         let api = self.api
-        let lists = await ResourceManager.concurrently(groupVersions, limit: 8) { groupVersion in
+        let lists = await concurrentMap(groupVersions, limit: 8) { groupVersion in
             let path = groupVersion.contains("/") ? "/apis/\(groupVersion)" : "/api/\(groupVersion)"
             // One unavailable aggregated API (metrics-server down) must not hide every other kind.
             return (groupVersion, await Self.fetch(path, from: api))
