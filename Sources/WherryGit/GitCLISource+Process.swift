@@ -53,8 +53,7 @@ extension GitCLISource {
             break
         case .token(let token):
             if let scope = GitURL.httpScope(repository.url) {
-                let basic = Data("x-access-token:\(token)".utf8).base64EncodedString()
-                config.append(("http.\(scope).extraHeader", "Authorization: Basic \(basic)"))
+                config.append(("http.\(scope).extraHeader", "Authorization: Basic \(basicCredentials(token))"))
             }
         case .ssh(let keyFile, let knownHosts):
             var ssh = [shellQuote(program), "-i", shellQuote(keyFile), "-o", "IdentitiesOnly=yes"]
@@ -78,10 +77,15 @@ extension GitCLISource {
     static func secrets(for repository: GitRepository) -> [String] {
         var secrets = repository.credentials.secrets
         if case .token(let token) = repository.credentials {
-            secrets.append(Data("x-access-token:\(token)".utf8).base64EncodedString())
+            secrets.append(basicCredentials(token))
         }
         if let embedded = GitURL.embeddedSecret(repository.url) { secrets.append(embedded) }
         return secrets
+    }
+
+    /// The HTTP Basic credentials GitHub takes for a token (user `x-access-token`), base64-encoded.
+    static func basicCredentials(_ token: String) -> String {
+        Data("x-access-token:\(token)".utf8).base64EncodedString()
     }
 
     static func shellQuote(_ text: String) -> String {
