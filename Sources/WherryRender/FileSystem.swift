@@ -22,6 +22,13 @@ func fileKind(_ path: String) -> FileKind {
     }
 }
 
+/// The size of a file in bytes, following symbolic links; `nil` when it cannot be read.
+func fileSize(_ path: String) -> Int? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return Int(info.st_size)
+}
+
 func fileExists(_ path: String) -> Bool {
     fileKind(path) == .file
 }

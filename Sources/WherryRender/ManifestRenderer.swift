@@ -87,6 +87,15 @@ private struct Walk {
             await visitDirectory(real, display: display)
         case .file:
             guard ManifestRenderer.extensions.contains(where: { display.lowercased().hasSuffix($0) }) else { return }
+            if let size = fileSize(real), size > YAMLReader.maxFileBytes {
+                issues.append(
+                    RenderIssue(
+                        location: SourceLocation(file: display),
+                        message:
+                            "the file is \(size >> 20) MiB; manifests are read up to \(YAMLReader.maxFileBytes >> 20) MiB "
+                            + "per file: split it"))
+                return
+            }
             guard let text = readTextFile(real) else {
                 issues.append(RenderIssue(location: SourceLocation(file: display), message: "cannot read the file"))
                 return

@@ -8,14 +8,23 @@ import Yams
 /// null; `1e3` is a number. Like go-yaml v3, a leading-zero integer such as `0755` is octal (493), because
 /// that is what authors of `defaultMode: 0755` mean. Quoted scalars are always strings.
 public enum YAMLReader {
+    /// The most values (scalars, lists, maps) one text may expand to, unless the text itself is larger: aliases can
+    /// make a few lines expand exponentially, and each value costs memory.
+    public static let maxNodes = 1_000_000
+    /// The largest manifest or config file read, in bytes.
+    public static let maxFileBytes = 16 << 20
+
     /// Parses every document in `text`. An empty document (blank, comments only, or a trailing `---`) is `nil`,
     /// so callers can skip it and still count documents as the author wrote them.
     public static func documents(_ text: String, file: String) throws(YAMLError) -> [YAMLValue?] {
         do {
             let parser = try Parser(yaml: text, resolver: .basic)
             var documents: [YAMLValue?] = []
+            // One budget for the whole text: aliases may point across documents' anchors only within one, but a
+            // file of many small bombs must not add up either.
+            var budget = max(maxNodes, text.utf8.count / 2)
             while let root = try parser.nextRoot() {
-                let value = try convert(root, file: file)
+                let value = try convert(root, file: file, budget: &budget)
                 documents.append(value.isNull && isEmptyScalar(root) ? nil : value)
             }
             return documents
@@ -49,24 +58,34 @@ public enum YAMLReader {
         SourceLocation(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0)
     }
 
-    private static func convert(_ node: Node, file: String) throws(YAMLError) -> YAMLValue {
+    private static func convert(_ node: Node, file: String, budget: inout Int) throws(YAMLError) -> YAMLValue {
         let here = location(node.mark, file: file)
+        budget -= 1
+        guard budget >= 0 else {
+            throw YAMLError(
+                location: here,
+                message:
+                    "the YAML expands to more than \(maxNodes) values, so reading stopped here; aliases (*name) that "
+                    + "repeat anchors many times over (a 'billion laughs' file) are refused: write the values out")
+        }
         switch node {
         case .scalar(let scalar):
             return YAMLValue(content: .scalar(try resolve(scalar, at: here)), location: here)
         case .sequence(let sequence):
             var items: [YAMLValue] = []
-            for item in sequence { items.append(try convert(item, file: file)) }
+            for item in sequence { items.append(try convert(item, file: file, budget: &budget)) }
             return YAMLValue(content: .sequence(items), location: here)
         case .mapping(let mapping):
-            return YAMLValue(content: .mapping(try entries(of: mapping, file: file)), location: here)
+            return YAMLValue(content: .mapping(try entries(of: mapping, file: file, budget: &budget)), location: here)
         case .alias(let alias):
             throw YAMLError(
                 location: location(alias.mark, file: file), message: "unresolved YAML alias; define the anchor first")
         }
     }
 
-    private static func entries(of mapping: Node.Mapping, file: String) throws(YAMLError) -> [YAMLValue.Entry] {
+    private static func entries(
+        of mapping: Node.Mapping, file: String, budget: inout Int
+    ) throws(YAMLError) -> [YAMLValue.Entry] {
         var entries: [YAMLValue.Entry] = []
         var merged: [YAMLValue.Entry] = []
         for (keyNode, valueNode) in mapping {
@@ -79,7 +98,7 @@ public enum YAMLReader {
             if keyScalar.string == "<<", keyScalar.style == .plain,
                 ["", "tag:yaml.org,2002:str"].contains(keyScalar.tag.description)
             {
-                merged += try mergeEntries(valueNode, file: file, at: keyLocation)
+                merged += try mergeEntries(valueNode, file: file, at: keyLocation, budget: &budget)
                 continue
             }
             if let first = entries.first(where: { $0.key == keyScalar.string }) {
@@ -89,7 +108,8 @@ public enum YAMLReader {
             }
             entries.append(
                 YAMLValue.Entry(
-                    key: keyScalar.string, keyLocation: keyLocation, value: try convert(valueNode, file: file)))
+                    key: keyScalar.string, keyLocation: keyLocation,
+                    value: try convert(valueNode, file: file, budget: &budget)))
         }
         for entry in merged where !entries.contains(where: { $0.key == entry.key }) {
             entries.append(entry)
@@ -98,17 +118,17 @@ public enum YAMLReader {
     }
 
     private static func mergeEntries(
-        _ node: Node, file: String, at here: SourceLocation
+        _ node: Node, file: String, at here: SourceLocation, budget: inout Int
     ) throws(YAMLError)
         -> [YAMLValue.Entry]
     {
         switch node {
         case .mapping(let mapping):
-            return try entries(of: mapping, file: file)
+            return try entries(of: mapping, file: file, budget: &budget)
         case .sequence(let sequence):
             var result: [YAMLValue.Entry] = []
             for item in sequence {
-                for entry in try mergeEntries(item, file: file, at: here)
+                for entry in try mergeEntries(item, file: file, at: here, budget: &budget)
                 where !result.contains(where: { $0.key == entry.key }) {
                     result.append(entry)
                 }

@@ -19,6 +19,16 @@ public enum ConfigLoader {
     /// Loads a config file. Relative paths inside it (`url: ..`, `token_file`) are relative to its directory.
     public static func load(path: String) throws(ConfigError) -> LoadedConfig {
         let text: String
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+            size > YAMLReader.maxFileBytes
+        {
+            throw ConfigError([
+                ConfigIssue(
+                    .error, SourceLocation(file: path),
+                    "config file is \(size >> 20) MiB; a config is read up to \(YAMLReader.maxFileBytes >> 20) MiB",
+                    hint: "pass the path of your gitops-config.yaml with --config")
+            ])
+        }
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
