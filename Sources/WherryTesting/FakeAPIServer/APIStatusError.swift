@@ -17,9 +17,10 @@ struct APIStatusError: Error, Sendable {
     var body: JSONValue {
         var status: JSONObject = [
             "kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": .string(message),
-            "reason": .string(reason),
         ]
-        status["details"] = .object(details)
+        // The real server leaves out what it does not know (a typed-patch 500 has neither).
+        if !reason.isEmpty { status["reason"] = .string(reason) }
+        if !details.isEmpty { status["details"] = .object(details) }
         status["code"] = .int(Int64(code))
         return .object(status)
     }

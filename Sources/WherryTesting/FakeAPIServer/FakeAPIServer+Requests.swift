@@ -43,17 +43,18 @@ extension FakeAPIServer {
     }
 
     /// Answers the next `count` requests that match `when` with `status` and a `Status` body (and a
-    /// `Retry-After` header when `retryAfter` is given) instead of handling them. Rules are used in the order
-    /// they were added.
+    /// `Retry-After` header when `retryAfter` is given) instead of handling them; `message` replaces the default
+    /// message. Rules are used in the order they were added.
     public func failNext(
-        _ count: Int, status: Int, retryAfter: Int? = nil,
+        _ count: Int, status: Int, retryAfter: Int? = nil, message: String? = nil,
         when matches: @escaping @Sendable (RecordedRequest) -> Bool = { _ in true }
     ) {
         log.withLock { log in
             log.nextRuleID += 1
             log.rules.append(
                 FailureRule(
-                    id: log.nextRuleID, remaining: count, status: status, retryAfter: retryAfter, matches: matches))
+                    id: log.nextRuleID, remaining: count, status: status, retryAfter: retryAfter, message: message,
+                    matches: matches))
         }
     }
 
@@ -64,6 +65,7 @@ extension FakeAPIServer {
         var remaining: Int
         var status: Int
         var retryAfter: Int?
+        var message: String?
         /// Which requests the rule applies to.
         var matches: @Sendable (RecordedRequest) -> Bool
 
@@ -72,9 +74,10 @@ extension FakeAPIServer {
             let reason = APIStatusError.reason(forCode: status)
             var error = APIStatusError(
                 code: status, reason: reason,
-                message: status == 429
-                    ? "Too many requests, please try again later."
-                    : "the fake API server was told to fail this request with HTTP \(status)")
+                message: message
+                    ?? (status == 429
+                        ? "Too many requests, please try again later."
+                        : "the fake API server was told to fail this request with HTTP \(status)"))
             if let retryAfter {
                 error.headers["Retry-After"] = String(retryAfter)
                 error.details["retryAfterSeconds"] = .int(Int64(retryAfter))

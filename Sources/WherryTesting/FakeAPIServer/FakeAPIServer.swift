@@ -18,6 +18,18 @@ import WherryModel
 ///
 /// Like the real server, list items of built-in resources carry no `apiVersion` and `kind`.
 ///
+/// What a real API server (Kubernetes 1.36) does that this double was taught after Wherry first met one:
+/// - Controllers write objects Wherry applied: a Deployment gets the `deployment.kubernetes.io/revision` annotation
+///   and a status from `kube-controller-manager` (through the `status` subresource, with its own `managedFields`
+///   entry and a new resourceVersion) moments after each spec change (``controllerDelay``).
+/// - A value of the wrong type (`replicas: "three"`, a number in a ConfigMap's `data`, a custom resource field
+///   against its CRD's schema) and an undeclared field of a structural custom resource fail server-side apply with
+///   HTTP 500, no `reason`, and `failed to create typed patch object (...): .path: problem` — not 422.
+/// - A dry-run apply that would create answers 201 without a resourceVersion; one that changes nothing answers
+///   the live object unchanged.
+/// - Objects in a Namespace that does not exist are refused with 404 `namespaces "x" not found`
+///   (`details.kind: namespaces`); a lingering deletion (``deletionDelay``) refuses new content with 403.
+///
 /// Tests see every request (``requests``), can slow answers (``responseDelay``), inject failures (``failNext``),
 /// and read or change the store directly (``object(group:resource:namespace:name:)``, ``put(_:manager:)``,
 /// ``setStatus(_:group:resource:namespace:name:)``).
@@ -39,6 +51,14 @@ public final class FakeAPIServer: Sendable {
     public var crdEstablishDelay: Duration {
         get { state.withLock { $0.crdEstablishDelay } }
         set { state.withLock { $0.crdEstablishDelay = newValue } }
+    }
+
+    /// How long after a Deployment is created or its spec changes the fake Deployment controller writes its status
+    /// and `deployment.kubernetes.io/revision` annotation (with a new resourceVersion). Default zero: at the next
+    /// request, as a real controller does within milliseconds.
+    public var controllerDelay: Duration {
+        get { state.withLock { $0.controllerDelay } }
+        set { state.withLock { $0.controllerDelay = newValue } }
     }
 
     /// How long a deleted object lingers with `metadata.deletionTimestamp` before it is gone. Default zero.

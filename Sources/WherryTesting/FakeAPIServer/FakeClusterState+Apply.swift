@@ -14,6 +14,11 @@ extension FakeClusterState {
         var applied = try Self.appliedObject(body, target: target, name: name)
         let precondition = applied.value(at: ["metadata", "resourceVersion"])?.stringValue
         applied = Self.removingServerFields(applied, removeStatus: target.resource.hasStatus)
+        let problems = typedPatchProblems(applied, resource: target.resource, version: target.version)
+        guard problems.isEmpty else {
+            throw Self.typedPatchError(
+                problems, resource: target.resource, version: target.version, namespace: target.namespace, name: name)
+        }
         let entry = StoredObject.Manager(
             manager: manager, operation: "Apply", apiVersion: target.apiVersion, time: Self.timestamp(),
             fields: FieldSet.leaves(of: applied))
@@ -61,6 +66,7 @@ extension FakeClusterState {
         guard !dryRun else { return (200, updated.rendered(apiVersion: target.apiVersion)) }
         updated.body.setValue(.string(nextResourceVersion()), at: ["metadata", "resourceVersion"])
         objects[key] = updated
+        scheduleControllers(after: updated, replacing: live, key: key, now: now)
         return (200, updated.rendered(apiVersion: target.apiVersion))
     }
 
@@ -105,6 +111,7 @@ extension FakeClusterState {
         guard !dryRun else { return stored }
         revision += 1
         objects[key] = stored
+        scheduleControllers(after: stored, replacing: nil, key: key, now: now)
         if target.resource.group == crd.group, target.resource.name == crd.name, crdEstablishDelay > .zero {
             pendingCRDs[key.name] = now + crdEstablishDelay
         }

@@ -67,6 +67,7 @@ extension FakeClusterState {
         Self.bumpGeneration(of: &updated, from: live)
         updated.body.setValue(.string(nextResourceVersion()), at: ["metadata", "resourceVersion"])
         objects[key] = updated
+        scheduleControllers(after: updated, replacing: live, key: key, now: now)
         return updated.rendered()
     }
 

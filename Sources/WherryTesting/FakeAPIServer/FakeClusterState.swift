@@ -16,6 +16,10 @@ struct FakeClusterState: Sendable {
     var crdEstablishDelay: Duration = .zero
     /// How long a deleted object lingers with `metadata.deletionTimestamp` before it is gone.
     var deletionDelay: Duration = .zero
+    /// Deployments whose controller write is due, and when.
+    var pendingControllerWrites: [StoredObject.Key: ContinuousClock.Instant] = [:]
+    /// How long after a Deployment's spec changes its controller writes status and the revision annotation.
+    var controllerDelay: Duration = .zero
 
     /// Namespaces every cluster has from the start; the first three cannot be deleted.
     static let systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
@@ -56,6 +60,10 @@ struct FakeClusterState: Sendable {
         for (name, due) in pendingCRDs.sorted(by: { $0.key < $1.key }) where due <= now {
             pendingCRDs[name] = nil
             establishCRD(named: name)
+        }
+        for (key, due) in pendingControllerWrites.sorted(by: { $0.key < $1.key }) where due <= now {
+            pendingControllerWrites[key] = nil
+            runDeploymentController(key)
         }
         let expired = objects.filter { $0.value.removeAt.map { $0 <= now } ?? false }.keys.sorted()
         guard !expired.isEmpty else { return }

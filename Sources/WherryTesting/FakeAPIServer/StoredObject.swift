@@ -29,13 +29,17 @@ struct StoredObject: Sendable {
         var apiVersion: String
         var time: String
         var fields: FieldSet
+        /// `status` for a controller's writes through the status subresource; `nil` for the main resource.
+        var subresource: String? = nil
 
         /// The entry as the API server shows it.
         var json: JSONValue {
-            [
+            var entry: JSONObject = [
                 "manager": .string(manager), "operation": .string(operation), "apiVersion": .string(apiVersion),
                 "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": fields.fieldsV1,
             ]
+            if let subresource { entry["subresource"] = .string(subresource) }
+            return .object(entry)
         }
 
         /// Whether two entries differ at most in their time.
