@@ -34,30 +34,65 @@ extension HTTPKubeAPI {
         return tls
     }
 
-    /// Names what went wrong when no HTTP answer came back.
+    /// Names what went wrong when no HTTP answer came back, in words rather than a BoringSSL dump.
     static func transportError(_ error: any Error, label: String, server: String) -> KubeAPIError {
+        if error is CancellationError { return cancelled(label) }
+        let text = "\(error)"
         if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
-            return KubeAPIError(
-                code: 0, reason: "TLSFailure",
-                message:
-                    "TLS with \(server) failed (\(error)); check the kubeconfig's certificate-authority and client certificate",
-                request: label)
+            return KubeAPIError(code: 0, reason: "TLSFailure", message: tlsProblem(text), request: label)
         }
         if let client = error as? HTTPClientError {
             switch client {
+            case .cancelled:
+                return cancelled(label)
             case .deadlineExceeded, .readTimeout:
                 return KubeAPIError(
                     code: 0, reason: "Timeout", message: "no answer from \(server) in time", request: label)
-            case .connectTimeout, .remoteConnectionClosed, .cancelled:
+            case .connectTimeout:
+                return KubeAPIError(
+                    code: 0, reason: "ConnectionFailed", message: "the connection timed out", request: label)
+            case .remoteConnectionClosed:
                 break
             default:
-                if "\(client)".lowercased().contains("tls") || "\(client)".lowercased().contains("ssl") {
-                    return KubeAPIError(
-                        code: 0, reason: "TLSFailure", message: "TLS with \(server) failed (\(client))", request: label)
+                if text.lowercased().contains("tls") || text.lowercased().contains("ssl") {
+                    return KubeAPIError(code: 0, reason: "TLSFailure", message: tlsProblem(text), request: label)
                 }
             }
         }
-        return KubeAPIError(
-            code: 0, reason: "ConnectionFailed", message: "cannot reach \(server): \(error)", request: label)
+        return KubeAPIError(code: 0, reason: "ConnectionFailed", message: connectionProblem(text), request: label)
+    }
+
+    /// What a TLS failure means for the user, from the library's description of it.
+    static func tlsProblem(_ text: String) -> String {
+        let upper = text.uppercased()
+        let cause: String
+        if upper.contains("CERTIFICATE_VERIFY_FAILED") || upper.contains("UNABLE_TO_GET_ISSUER") {
+            cause =
+                "the server's certificate is not signed by a trusted authority; check the kubeconfig's "
+                + "certificate-authority (or certificate-authority-data)"
+        } else if upper.contains("HOSTNAME") || upper.contains("SUBJECT ALTERNATIVE") {
+            cause = "the server's certificate does not name this host; check the kubeconfig's server address"
+        } else if upper.contains("WRONG_VERSION_NUMBER") || upper.contains("UNEXPECTED RECORD") {
+            cause = "the server does not speak TLS at this address; check the kubeconfig's server URL (https://)"
+        } else if upper.contains("ALERT") || upper.contains("CERTIFICATE_REQUIRED") {
+            cause = "the server refused the handshake; check the kubeconfig's client certificate and key"
+        } else {
+            cause =
+                "the handshake failed; check the kubeconfig's certificate-authority and client certificate"
+        }
+        return cause
+    }
+
+    /// A short cause for a failed connection.
+    static func connectionProblem(_ text: String) -> String {
+        let lower = text.lowercased()
+        if lower.contains("refused") { return "connection refused" }
+        if lower.contains("timed out") || lower.contains("timeout") { return "the connection timed out" }
+        if lower.contains("resolve") || lower.contains("lookup") || lower.contains("name or service") {
+            return "the host name cannot be resolved"
+        }
+        if lower.contains("unreachable") { return "the network is unreachable" }
+        if lower.contains("closed") || lower.contains("reset") { return "the connection was closed" }
+        return String(text.prefix(200))
     }
 }

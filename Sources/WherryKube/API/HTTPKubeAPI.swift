@@ -44,6 +44,8 @@ public final class HTTPKubeAPI: KubeAPI {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    public var server: String { connection.server }
+
     /// Closes the connections.
     public func shutdown() async {
         try? await client.shutdown()
@@ -105,7 +107,11 @@ public final class HTTPKubeAPI: KubeAPI {
         let label = "\(method.rawValue) \(path)"
         var attempt = 0
         while true {
-            await limiter.acquire()
+            do {
+                try await limiter.acquire()
+            } catch {
+                throw Self.cancelled(label)
+            }
             do {
                 let (status, bytes) = try await once(
                     method, url: url, label: label, contentType: contentType, body: body)
@@ -128,11 +134,20 @@ public final class HTTPKubeAPI: KubeAPI {
                         "wherry.delay_ms":
                             "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                     ])
-                try? await Task.sleep(for: delay)
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    throw Self.cancelled(label)
+                }
             } catch {
                 throw KubeAPIError(code: 0, reason: "InternalError", message: "\(error)", request: label)
             }
         }
+    }
+
+    /// The error for a request abandoned because its task was cancelled.
+    static func cancelled(_ label: String) -> KubeAPIError {
+        KubeAPIError(code: 0, reason: "Cancelled", message: "the request was cancelled", request: label)
     }
 
     private func once(
@@ -149,6 +164,7 @@ public final class HTTPKubeAPI: KubeAPI {
             request.headers.add(name: "Authorization", value: authorization)
         }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        if Task.isCancelled { throw Self.cancelled(label) }
         let response: HTTPClientResponse
         let collected: ByteBuffer
         do {

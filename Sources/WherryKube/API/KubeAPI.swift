@@ -2,6 +2,9 @@ public import WherryModel
 
 /// The Kubernetes REST calls Wherry makes. Paths are absolute API paths such as `/api/v1/namespaces/a/configmaps/b`.
 public protocol KubeAPI: Sendable {
+    /// The server's base URL, for messages.
+    var server: String { get }
+
     /// `GET` one object or document.
     func get(_ path: String) async throws(KubeAPIError) -> JSONValue
 

@@ -48,22 +48,32 @@ public struct KubeAPIError: Error, Sendable, CustomStringConvertible {
     public var isNotFound: Bool { code == 404 }
     /// The write conflicted (field manager conflict or a stale resourceVersion).
     public var isConflict: Bool { code == 409 && reason != "AlreadyExists" }
-    /// The object was rejected by validation.
-    public var isInvalid: Bool { code == 422 }
+    /// The object was rejected for its content: `422 Invalid`, or the `500` a real API server answers when an
+    /// applied value has the wrong type (see ``isTypeMismatch``).
+    public var isInvalid: Bool { code == 422 || isTypeMismatch }
     /// The server asked the client to slow down.
     public var isTooManyRequests: Bool { code == 429 }
     /// The request never got an HTTP answer.
     public var isTransport: Bool { code == 0 }
-    /// Whether the same request may succeed when retried: throttling, server errors, lost connections.
-    /// TLS and authentication failures are not retried: they will not fix themselves.
+    /// The request was cancelled (shutdown, or a newer trigger); not a failure of the object or the cluster.
+    public var isCancelled: Bool { code == 0 && reason == "Cancelled" }
+    /// Whether the same request may succeed when retried at once: throttling, server errors, lost connections.
+    /// TLS and authentication failures are not retried: they will not fix themselves. Neither is a type mismatch,
+    /// which the API server reports as a 500.
     public var isRetryable: Bool {
-        code == 429 || (code >= 500 && code != 501) || (code == 0 && reason == "ConnectionFailed")
+        guard !isInvalid else { return false }
+        return code == 429 || (code >= 500 && code != 501) || (code == 0 && reason == "ConnectionFailed")
     }
 
     public var description: String {
         var text = object.map { "\($0): " } ?? ""
-        text += "\(message) (\(reason)"
-        text += code > 0 ? ", HTTP \(code))" : ")"
+        if isTypeMismatch, !causes.isEmpty {
+            // The server's own wording repeats the causes and calls the object's mistake an internal error.
+            text += "a field has the wrong type for its schema (Invalid, HTTP 500 from server-side apply)"
+        } else {
+            text += "\(message) (\(reason)"
+            text += code > 0 ? ", HTTP \(code))" : ")"
+        }
         for cause in causes where !cause.field.isEmpty || !cause.message.isEmpty {
             text += "\n  \(cause.field.isEmpty ? "" : cause.field + ": ")\(cause.message)"
         }
@@ -80,15 +90,17 @@ public struct KubeAPIError: Error, Sendable, CustomStringConvertible {
                 message: snippet.isEmpty ? "the API server answered HTTP \(code)" : String(snippet), request: request,
                 object: object)
         }
-        let causes = status["details"]?["causes"]?.arrayValue?.map { cause in
-            Cause(
-                reason: cause["reason"]?.stringValue ?? "", message: cause["message"]?.stringValue ?? "",
-                field: cause["field"]?.stringValue ?? "")
-        }
+        var causes =
+            status["details"]?["causes"]?.arrayValue?.map { cause in
+                Cause(
+                    reason: cause["reason"]?.stringValue ?? "", message: cause["message"]?.stringValue ?? "",
+                    field: cause["field"]?.stringValue ?? "")
+            } ?? []
+        let message = status["message"]?.stringValue ?? "the API server answered HTTP \(code)"
+        if code == 500, causes.isEmpty { causes = typeMismatchCauses(message) }
         return KubeAPIError(
             code: code, reason: status["reason"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? reasonForCode(code),
-            message: status["message"]?.stringValue ?? "the API server answered HTTP \(code)", causes: causes ?? [],
-            request: request, object: object)
+            message: message, causes: causes, request: request, object: object)
     }
 
     static func reasonForCode(_ code: Int) -> String {

@@ -48,7 +48,8 @@ extension KubeConnection: CustomStringConvertible {
 
 /// Client behaviour: throttling, retries, timeouts, connections.
 public struct KubeClientOptions: Sendable {
-    /// Sustained requests per second (0 disables the limiter).
+    /// Sustained requests per second; 0 (the default) disables the limiter: modern API servers pace clients with
+    /// priority and fairness (429 and `Retry-After`, honoured here), and ``maxConnections`` bounds what is in flight.
     public var qps: Double
     /// Requests allowed at once.
     public var burst: Int
@@ -64,8 +65,8 @@ public struct KubeClientOptions: Sendable {
     public var maxConnections: Int
 
     public init(
-        qps: Double = 100, burst: Int = 200, maxRetries: Int = 4, retryBaseDelay: Duration = .milliseconds(200),
-        requestTimeout: Duration = .seconds(60), connectTimeout: Duration = .seconds(10), maxConnections: Int = 16
+        qps: Double = 0, burst: Int = 200, maxRetries: Int = 4, retryBaseDelay: Duration = .milliseconds(200),
+        requestTimeout: Duration = .seconds(60), connectTimeout: Duration = .seconds(10), maxConnections: Int = 32
     ) {
         self.qps = qps
         self.burst = burst

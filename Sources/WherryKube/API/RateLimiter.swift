@@ -17,8 +17,8 @@ public actor RateLimiter {
         last = .now
     }
 
-    /// Waits until the caller may send one request.
-    public func acquire() async {
+    /// Waits until the caller may send one request; throws `CancellationError` when the task is cancelled meanwhile.
+    public func acquire() async throws {
         guard qps > 0 else { return }
         let now = ContinuousClock.now
         let elapsed = now - last
@@ -29,6 +29,6 @@ public actor RateLimiter {
         guard tokens < 0 else { return }
         // The reservation is made; sleep off the debt outside the actor's critical section.
         let wait = -tokens / qps
-        try? await Task.sleep(for: .milliseconds(Int((wait * 1000).rounded(.up))))
+        try await Task.sleep(for: .milliseconds(Int((wait * 1000).rounded(.up))))
     }
 }

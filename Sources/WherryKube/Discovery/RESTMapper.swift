@@ -31,26 +31,40 @@ public struct ResourceMapping: Sendable, Hashable {
 /// Maps apiVersion and kind to resource paths using the API server's discovery documents.
 ///
 /// Discovery is read once and cached. A kind that is not found triggers one refresh, so a CustomResourceDefinition
-/// applied in the same sync becomes usable as soon as the server serves it.
+/// applied in the same sync becomes usable as soon as the server serves it. Only one refresh runs at a time:
+/// concurrent lookups wait for it. A kind still missing after a refresh is remembered as missing for
+/// ``missingKindMemory`` (or until ``invalidate()``), so a set full of unknown kinds costs one discovery, not one
+/// per object.
 public actor RESTMapper {
     private let api: any KubeAPI
     private var mappings: [GroupVersionKind: ResourceMapping] = [:]
     private var loaded = false
     /// Group versions whose discovery failed at the last refresh, with the reason.
     private var unavailable: [String: String] = [:]
+    /// Kinds a refresh did not find, and when that refresh finished.
+    private var missing: [GroupVersionKind: ContinuousClock.Instant] = [:]
+    /// The refresh in flight, shared by every lookup that needs it.
+    private var inFlight: Task<KubeAPIError?, Never>?
+    /// How long a kind that discovery did not list is taken as missing without asking again.
+    public let missingKindMemory: Duration
     /// How many times discovery was read, for tests and metrics.
     public private(set) var discoveryCount = 0
 
-    public init(api: any KubeAPI) {
+    public init(api: any KubeAPI, missingKindMemory: Duration = .seconds(10)) {
         self.api = api
+        self.missingKindMemory = missingKindMemory
     }
 
     /// The mapping for a kind, refreshing discovery once when it is unknown.
     public func mapping(for gvk: GroupVersionKind) async throws(KubeAPIError) -> ResourceMapping {
         if !loaded { try await refresh() }
         if let mapping = mappings[gvk] { return mapping }
-        try await refresh()
-        if let mapping = mappings[gvk] { return mapping }
+        let recentlyMissing = missing[gvk].map { ContinuousClock.now - $0 < missingKindMemory } ?? false
+        if !recentlyMissing {
+            try await refresh()
+            if let mapping = mappings[gvk] { return mapping }
+            missing[gvk] = .now
+        }
         if let reason = unavailable[gvk.apiVersion] {
             throw KubeAPIError(
                 code: 503, reason: "DiscoveryFailed",
@@ -75,13 +89,41 @@ public actor RESTMapper {
         }
     }
 
+    /// Reads discovery unless it is loaded already; a failure here (unreachable, TLS, 401) concerns every object.
+    public func load() async throws(KubeAPIError) {
+        if !loaded { try await refresh() }
+    }
+
     /// Forgets what was learnt; the next lookup reads discovery again.
     public func invalidate() {
         loaded = false
+        missing = [:]
+    }
+
+    /// Reads discovery, joining a refresh already in flight instead of starting another.
+    public func refresh() async throws(KubeAPIError) {
+        if let inFlight {
+            if let error = await inFlight.value { throw error }
+            return
+        }
+        let task = Task { await self.readDiscovery() }
+        inFlight = task
+        let error = await task.value
+        inFlight = nil
+        if let error { throw error }
+    }
+
+    private func readDiscovery() async -> KubeAPIError? {
+        do {
+            try await readAll()
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// Reads `/api` and `/apis` and every group version they list, concurrently.
-    public func refresh() async throws(KubeAPIError) {
+    private func readAll() async throws(KubeAPIError) {
         discoveryCount += 1
         var groupVersions: [String] = []
         let core = try await api.get("/api")
