@@ -21,6 +21,12 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
             "service \(service) at \(commit.prefix(12)): \(error.description)"
         }
     }
+
+    /// The cluster-wide failure behind this error, when there is one: every other service would fail alike.
+    public var clusterProblem: String? {
+        if case .apply(_, _, let error) = self, error.isClusterWide { return error.description }
+        return nil
+    }
 }
 
 /// One sync of a service: render from Git, then apply to the cluster as a unit.
@@ -34,7 +40,8 @@ public struct ServiceSyncer: Sendable {
     private let logger: Logger
 
     public init(
-        renderer: ServiceRenderer, manager: ResourceManager, concurrency: Int = 8, defaultNamespace: String = "default",
+        renderer: ServiceRenderer, manager: ResourceManager, concurrency: Int = ApplySetOptions.defaultConcurrency,
+        defaultNamespace: String = "default",
         logger: Logger = Logger(label: "wherry.sync")
     ) {
         self.renderer = renderer
@@ -44,11 +51,13 @@ public struct ServiceSyncer: Sendable {
         self.logger = logger
     }
 
-    /// Options for applying one service's objects.
-    public func applyOptions(for service: ServiceConfig, dryRun: Bool) -> ApplySetOptions {
+    /// Options for applying one service's objects; `liveCache` shares live objects between services.
+    public func applyOptions(
+        for service: ServiceConfig, dryRun: Bool, liveCache: LiveObjectCache? = nil
+    ) -> ApplySetOptions {
         ApplySetOptions(
             defaultNamespace: service.namespace ?? defaultNamespace,
-            liveSelector: "\(WherryLabels.service)=\(service.name)",
+            liveSelector: WherryLabels.serviceSelector(service.name), liveCache: liveCache,
             concurrency: concurrency, dryRun: dryRun)
     }
 
@@ -64,8 +73,17 @@ public struct ServiceSyncer: Sendable {
         } catch {
             throw .render(error)
         }
+        return try await apply(rendered, dryRun: dryRun)
+    }
+
+    /// Applies one rendered service as a unit.
+    public func apply(
+        _ rendered: RenderedService, dryRun: Bool = false, liveCache: LiveObjectCache? = nil
+    ) async throws(SyncError) -> SyncResult {
+        let service = rendered.service
         do {
-            let changes = try await manager.apply(rendered.objects, options: applyOptions(for: service, dryRun: dryRun))
+            let changes = try await manager.apply(
+                rendered.objects, options: applyOptions(for: service, dryRun: dryRun, liveCache: liveCache))
             logger.info(
                 "Synced service",
                 metadata: [

@@ -11,6 +11,12 @@ public enum WherryLabels {
     /// `wherry.dev/ssa: ignore|if-not-present` opts an object out of forced server-side apply.
     public static let ssa = "wherry.dev/ssa"
 
+    /// The selector of every object Wherry manages: `app.kubernetes.io/managed-by=wherry`.
+    public static let managedBySelector = "\(managedBy)=\(managedByValue)"
+
+    /// The selector of one service's objects: `wherry.dev/service=<name>`.
+    public static func serviceSelector(_ name: String) -> String { "\(service)=\(name)" }
+
     /// The ownership labels for a service, in the order they are written.
     public static func ownership(service: String) -> [(String, String)] {
         [(managedBy, managedByValue), (self.service, service)]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 import WherryKube
 
 /// How commands that talk to a cluster reach it.
@@ -11,18 +12,27 @@ struct KubeOptions: ParsableArguments {
     @Option(help: "kubeconfig context to use (default: its current-context).")
     var context: String?
 
-    @Option(help: "Objects written at once within an apply stage.")
-    var concurrency: Int = 8
+    @Option(help: "API requests in flight at once per apply stage.")
+    var concurrency: Int = ApplySetOptions.defaultConcurrency
 
-    @Option(help: "Client-side limit of API requests per second (0: no limit).")
-    var qps: Double = 100
+    @Option(
+        help: """
+            Client-side limit of API requests per second (0: none; the API server's priority and fairness paces \
+            clients with 429 and Retry-After, which Wherry honours).
+            """)
+    var qps: Double = 0
 
-    @Option(help: "API requests allowed in a burst.")
+    @Option(help: "API requests allowed in a burst when --qps is set.")
     var burst: Int = 200
+
+    @Option(help: "Services applied at once.")
+    var maxConcurrentServices: Int = 4
 
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         guard burst > 0 else { throw ValidationError("--burst must be at least 1") }
+        guard qps >= 0 else { throw ValidationError("--qps must be 0 (no limit) or more") }
+        guard maxConcurrentServices > 0 else { throw ValidationError("--max-concurrent-services must be at least 1") }
     }
 
     /// Loads the kubeconfig and opens the client; a kubeconfig problem is a usage error (exit 2).
@@ -37,7 +47,7 @@ struct KubeOptions: ParsableArguments {
         do {
             let api = try HTTPKubeAPI(
                 connection: KubeConnection(config),
-                options: KubeClientOptions(qps: qps, burst: burst, maxConnections: max(concurrency * 2, 8)),
+                options: KubeClientOptions(qps: qps, burst: burst, maxConnections: max(concurrency, 8)),
                 logger: logger)
             return (api, config)
         } catch {
@@ -48,8 +58,21 @@ struct KubeOptions: ParsableArguments {
 }
 
 /// A one-line progress indicator on stderr, only when stderr is a terminal.
-struct Progress {
+final class Progress: Sendable {
     let enabled = isatty(STDERR_FILENO) == 1
+    let total: Int
+    private let done = Mutex(0)
+
+    init(total: Int) { self.total = total }
+
+    /// Counts one finished item and shows the count.
+    func finished(_ name: String) {
+        let count = done.withLock { count in
+            count += 1
+            return count
+        }
+        show("[\(count)/\(total)] \(name) done")
+    }
 
     func show(_ text: String) {
         guard enabled else { return }

@@ -34,41 +34,54 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws {
         options.logging.bootstrap()
         let config = try options.load().config
-        let services = try ServiceSelection.select(service, from: config)
+        let selected = try ServiceSelection.select(service, from: config)
         let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
         let syncer = ServiceSyncer(
             renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)
-        let progress = Progress()
         var reports: [JSONValue] = []
-        var failed = 0
-        for (index, service) in services.enumerated() {
+        var services: [ServiceConfig] = []
+        for service in selected {
             // A suspended service is left alone unless it was asked for by name.
             if service.suspend, self.service == nil {
                 Terminal.error("service \(service.name) is suspended (suspend: true); skipped")
                 reports.append(["service": .string(service.name), "skipped": "suspended"])
-                continue
+            } else {
+                services.append(service)
             }
-            progress.show("[\(index + 1)/\(services.count)] syncing \(service.name)…")
-            do {
-                let result = try await syncer.sync(service, in: config, dryRun: dryRun)
-                progress.clear()
+        }
+        let progress = Progress(total: services.count)
+        let outcomes = await syncer.syncAll(
+            services, in: config, dryRun: dryRun, servicesAtOnce: kube.maxConcurrentServices
+        ) { service, _ in progress.finished(service.name) }
+        progress.clear()
+        await api.shutdown()
+        var failed = 0
+        var skipped = 0
+        for (service, outcome) in zip(services, outcomes) {
+            switch outcome {
+            case .synced(let result):
                 reports.append(report(result))
                 if output == .text { printText(result) }
-            } catch {
-                progress.clear()
+            case .failed(let error):
                 failed += 1
                 reports.append(["service": .string(service.name), "error": .string(error.description)])
                 Terminal.error(error.description)
+            case .skipped(let reason):
+                skipped += 1
+                reports.append(["service": .string(service.name), "skipped": .string(reason)])
             }
         }
-        await api.shutdown()
         if output == .json {
             print(JSONValue.object(["dryRun": .bool(dryRun), "services": .array(reports)]).prettyJSONString())
         }
-        if failed > 0 {
-            Terminal.error("\(failed) of \(services.count) service\(services.count == 1 ? "" : "s") failed to sync")
+        if skipped > 0 {
+            Terminal.error("\(skipped) service\(skipped == 1 ? " was" : "s were") not attempted: the cluster failed")
+        }
+        if failed > 0 || skipped > 0 {
+            let count = failed + skipped
+            Terminal.error("\(count) of \(services.count) service\(services.count == 1 ? "" : "s") failed to sync")
             throw ExitStatus.failure.code
         }
     }

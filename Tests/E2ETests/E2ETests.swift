@@ -45,4 +45,39 @@ struct E2ETests {
 
     @Test("diff reports changed, new and unchanged objects")
     func diff() async throws { try await withScenarios { try await $0.diffShowsChanges() } }
+
+    @Test("a second apply of 200 mixed objects right after the first writes nothing")
+    func secondApplyWritesNothing() async throws {
+        try await withScenarios { try await $0.secondApplyOf200ObjectsWritesNothing() }
+    }
+
+    @Test("a value of the wrong type (HTTP 500) is invalid and permanent")
+    func typeError() async throws { try await withScenarios { try await $0.typeErrorIsInvalidAndPermanent() } }
+
+    @Test("a dry run checks custom resources of an existing CRD against its schema")
+    func dryRunCustomResource() async throws {
+        try await withScenarios { try await $0.dryRunChecksCustomResourcesOfExistingCRDs() }
+    }
+
+    @Test("a failure after the first stage says what was applied")
+    func failureAfterFirstStage() async throws {
+        try await withScenarios { try await $0.failureAfterFirstStageSaysWhatWasApplied() }
+    }
+
+    @Test("rejected credentials are one cluster error naming the server")
+    func rejectedCredentials() async throws {
+        let path = ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"]!
+        var connection = KubeConnection(try KubeConfigLoader().load(explicitPath: path))
+        connection.clientCertificatePEM = nil
+        connection.clientKeyPEM = nil
+        connection.credentials = .bearer("not-a-valid-token")
+        let rejected = try HTTPKubeAPI(connection: connection, logger: Logger(label: "wherry.e2e"))
+        do {
+            try await withScenarios { try await $0.rejectedCredentialsAreOneClusterError(rejected) }
+        } catch {
+            await rejected.shutdown()
+            throw error
+        }
+        await rejected.shutdown()
+    }
 }

@@ -10,6 +10,8 @@ public import WherryModel
 public struct ApplyScenarios: Sendable {
     public let api: any KubeAPI
     public let namespace: String
+    /// Counts the calls ``manager`` makes.
+    public let counter: CountingKubeAPI
     public let manager: ResourceManager
 
     public init(api: any KubeAPI, namespace: String) {
@@ -17,7 +19,8 @@ public struct ApplyScenarios: Sendable {
         self.namespace = namespace
         var logger = Logger(label: "wherry.test")
         logger.logLevel = .critical
-        manager = ResourceManager(api: api, logger: logger)
+        counter = CountingKubeAPI(api)
+        manager = ResourceManager(api: counter, logger: logger)
     }
 
     /// A unique lower-case suffix for names.
@@ -72,9 +75,11 @@ public struct ApplyScenarios: Sendable {
             ])
         let path = "/api/v1/namespaces/\(namespace)/configmaps/settings"
         let before = try await resourceVersion(path)
+        counter.reset()
         let second = try await manager.apply(objects, options: options())
         #expect(second.entries.allSatisfy { $0.action == .unchanged }, "\(second.entries)")
         #expect(try await resourceVersion(path) == before)
+        #expect(counter.counts.writes == 0)
     }
 
     /// Another field manager changes a field; the next apply takes it back.

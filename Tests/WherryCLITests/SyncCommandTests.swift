@@ -79,7 +79,8 @@ struct SyncCommandTests {
             ])
             let out = try await CLI.run(["sync"] + common)
             #expect(out.exitCode == 1)
-            #expect(out.stderr.contains("1 object failed validation; nothing was applied"))
+            #expect(
+                out.stderr.contains("1 object failed validation; only the first stage was applied (Namespace/shop)"))
             #expect(out.stderr.contains("ConfigMap/shop/bad: "))
             #expect(out.stderr.contains("forbidden by policy"))
             #expect(server.object(resource: "configmaps", namespace: "shop", name: "settings") == nil)

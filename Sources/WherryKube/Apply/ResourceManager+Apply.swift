@@ -2,11 +2,17 @@ public import WherryModel
 
 /// How a set of objects is applied.
 public struct ApplySetOptions: Sendable {
+    /// Requests in flight at once per apply stage: what a real API server on two cores takes at full speed.
+    public static let defaultConcurrency = 32
+
     /// Namespace for namespaced objects that name none.
     public var defaultNamespace: String
     /// Label selector that finds the live objects of this set in one LIST per kind and namespace
     /// (`wherry.dev/service=<name>`); objects not found that way are still handled correctly, one by one.
+    /// Ignored when ``liveCache`` is set.
     public var liveSelector: String?
+    /// Live objects shared between the applies of one sync (several services listing each collection once).
+    public var liveCache: LiveObjectCache?
     /// Objects written at once within a stage.
     public var concurrency: Int
     /// Validate and compare only; write nothing.
@@ -17,11 +23,13 @@ public struct ApplySetOptions: Sendable {
     public var waitTimeout: Duration
 
     public init(
-        defaultNamespace: String = "default", liveSelector: String? = nil, concurrency: Int = 8, dryRun: Bool = false,
-        force: Bool = true, waitTimeout: Duration = .seconds(60)
+        defaultNamespace: String = "default", liveSelector: String? = nil, liveCache: LiveObjectCache? = nil,
+        concurrency: Int = defaultConcurrency, dryRun: Bool = false, force: Bool = true,
+        waitTimeout: Duration = .seconds(60)
     ) {
         self.defaultNamespace = defaultNamespace
         self.liveSelector = liveSelector
+        self.liveCache = liveCache
         self.concurrency = concurrency
         self.dryRun = dryRun
         self.force = force
@@ -40,108 +48,156 @@ struct PlannedObject: Sendable {
     var object: KubeObject
     var mapping: ResourceMapping
     var dryRun: JSONValue
+    /// The dry run created the object: it does not exist yet.
+    var created: Bool
 
     var path: String { mapping.objectPath(namespace: object.namespace, name: object.name) }
+}
+
+/// What planning a list of objects found.
+struct Plan {
+    var ready: [PlannedObject] = []
+    /// Objects that can only be validated once the first stage exists.
+    var deferred: [KubeObject] = []
+    var failures: [PlanFailure] = []
 }
 
 extension ResourceManager {
     /// Applies objects as one unit: every object is validated by a server-side dry run first, and if any is
     /// invalid nothing is written. CustomResourceDefinitions, Namespaces and ClusterRoles go first and are waited
-    /// for; the rest follow in kind order, `concurrency` at a time. Objects equal to the live state are not
-    /// written, so their resourceVersion stays.
+    /// for; the rest follow in kind order, `concurrency` at a time. Objects whose fields owned by Wherry already hold
+    /// what Git says are not written, so their resourceVersion stays, whatever other controllers write meanwhile.
     public func apply(_ objects: [KubeObject], options: ApplySetOptions) async throws(ApplyError) -> ChangeSet {
+        try await preflight()
         let sorted = ApplyOrder.sorted(objects)
-        let definedKinds = Self.kindsDefinedByCRDs(in: sorted)
-        let createdNamespaces = Set(sorted.filter { $0.kind == "Namespace" && $0.apiVersion == "v1" }.map(\.name))
+        let live = options.liveCache ?? options.liveSelector.map { LiveObjectCache(api: api, selector: $0) }
+        let firstObjects = sorted.filter { ApplyOrder.firstStageKinds.contains($0.kind) }
+        let restObjects = sorted.filter { !ApplyOrder.firstStageKinds.contains($0.kind) }
 
-        // Validate everything that can be validated now. Custom resources of CRDs in this set, and objects in
-        // Namespaces this set creates, can only be checked once those exist: they are validated after stage one.
-        let (ready, waiting) = try await plan(
-            sorted, options: options,
+        // Stage one is validated first: its dry runs tell which Namespaces and CRDs this set creates. Objects in
+        // those Namespaces and of those kinds cannot be validated before stage one is written, so they wait
+        // without spending a request; so do objects whose CRD exists but whose version is not served yet.
+        let firstPlan = await plan(firstObjects, options: options)
+        let new = firstPlan.ready.filter(\.created).map(\.object)
+        let newNamespaces = Set(new.filter { $0.kind == "Namespace" && $0.apiVersion == "v1" }.map(\.name))
+        let newKinds = Self.kindsDefinedByCRDs(in: new)
+        let definedKinds = Self.kindsDefinedByCRDs(in: firstObjects)
+        let restPlan = await plan(
+            restObjects, options: options,
+            waits: { newKinds.contains($0.groupVersionKind) || newNamespaces.contains($0.namespace) },
             deferrable: { object, error in
-                definedKinds.contains(object.groupVersionKind)
-                    || (error.isNotFound && createdNamespaces.contains(object.namespace))
+                definedKinds.contains(object.groupVersionKind) && error.reason == "NoKindMatch"
             })
+        try throwIfFailed(firstPlan.failures + restPlan.failures, step: .validation, applied: ChangeSet())
+
         var changes = ChangeSet()
-        let first = ready.filter { ApplyOrder.firstStageKinds.contains($0.object.kind) }
-        let rest = ready.filter { !ApplyOrder.firstStageKinds.contains($0.object.kind) }
-        changes.entries += try await write(first, options: options, before: changes)
-        if !options.dryRun, !first.isEmpty {
-            try await waitUntilReady(first.map(\.object), timeout: options.waitTimeout, applied: changes)
-            if first.contains(where: { $0.object.kind == "CustomResourceDefinition" }) { await mapper.invalidate() }
-        }
-        var later = rest
-        if !waiting.isEmpty {
-            if options.dryRun {
-                // Their CRD or Namespace does not exist yet, so the server cannot check them without applying.
-                changes.entries += waiting.map { ChangeSetEntry(ref: $0.ref, action: .created) }
-            } else {
-                let (checked, stillWaiting) = try await plan(
-                    waiting, options: options, deferrable: { _, _ in false }, applied: changes)
-                precondition(stillWaiting.isEmpty)
-                later = (rest + checked).sorted { ApplyOrder.precedes($0.object, $1.object) }
+        changes.entries += try await write(firstPlan.ready, options: options, live: live, before: changes)
+        var later = restPlan.ready
+        if !options.dryRun, !firstPlan.ready.isEmpty {
+            try await waitUntilReady(firstPlan.ready.map(\.object), timeout: options.waitTimeout, applied: changes)
+            if firstPlan.ready.contains(where: { $0.object.kind == "CustomResourceDefinition" }) {
+                await mapper.invalidate()
             }
         }
-        changes.entries += try await write(later, options: options, before: changes)
+        if !restPlan.deferred.isEmpty {
+            if options.dryRun {
+                // Their CRD or Namespace does not exist yet, so they are necessarily new; the server cannot check
+                // them without stage one applied.
+                changes.entries += restPlan.deferred.map { ChangeSetEntry(ref: $0.ref, action: .created) }
+            } else {
+                let checked = await plan(restPlan.deferred, options: options)
+                try throwIfFailed(checked.failures, step: .validation, applied: changes)
+                later = (later + checked.ready).sorted { ApplyOrder.precedes($0.object, $1.object) }
+            }
+        }
+        changes.entries += try await write(later, options: options, live: live, before: changes)
         return changes
     }
 
-    /// Maps, defaults namespaces and dry-runs objects; reports every invalid object at once.
+    /// Reads discovery before anything else: when the cluster cannot be reached or the credentials are refused,
+    /// that is said once instead of once per object.
+    func preflight() async throws(ApplyError) {
+        do {
+            try await mapper.load()
+        } catch {
+            throw ApplyError(cluster: error, server: api.server)
+        }
+    }
+
+    /// Throws the failures of a step, as one cluster-wide error when they are about the cluster, not the objects.
+    func throwIfFailed(_ failures: [PlanFailure], step: ApplyError.Step, applied: ChangeSet) throws(ApplyError) {
+        guard !failures.isEmpty else { return }
+        if let clusterWide = failures.first(where: { $0.error.isClusterWide }) {
+            throw ApplyError(cluster: clusterWide.error, server: api.server, applied: applied)
+        }
+        throw ApplyError(
+            step: step, failures: failures.map { ObjectFailure(ref: $0.object.ref, error: $0.error) },
+            applied: applied)
+    }
+
+    /// Maps, defaults namespaces and dry-runs objects. Objects for which `waits` holds are deferred without a
+    /// request; objects whose error is `deferrable` are deferred too. Every failure is collected.
     private func plan(
         _ objects: [KubeObject], options: ApplySetOptions,
-        deferrable: @escaping @Sendable (KubeObject, KubeAPIError) -> Bool, applied: ChangeSet = ChangeSet()
-    ) async throws(ApplyError) -> (ready: [PlannedObject], deferred: [KubeObject]) {
+        waits: @escaping @Sendable (KubeObject) -> Bool = { _ in false },
+        deferrable: @escaping @Sendable (KubeObject, KubeAPIError) -> Bool = { _, _ in false }
+    ) async -> Plan {
         let dryRunOptions = ApplyOptions(fieldManager: fieldManager, force: options.force, dryRun: true)
         let outcomes = await concurrentMap(objects, limit: options.concurrency) { object in
-            await planOne(object, options: options, dryRunOptions: dryRunOptions)
+            await planOne(object, options: options, dryRunOptions: dryRunOptions, waits: waits)
         }
-        var ready: [PlannedObject] = []
-        var deferred: [KubeObject] = []
-        var failures: [ObjectFailure] = []
+        var plan = Plan()
         for outcome in outcomes {
             switch outcome {
-            case .success(let planned): ready.append(planned)
-            case .failure(let failure) where deferrable(failure.object, failure.error): deferred.append(failure.object)
-            case .failure(let failure):
-                failures.append(ObjectFailure(ref: failure.object.ref, message: Self.message(failure.error)))
+            case .success(let planned?): plan.ready.append(planned)
+            case .success(nil): break
+            case .failure(let failure) where deferrable(failure.object, failure.error):
+                plan.deferred.append(failure.object)
+            case .failure(let failure): plan.failures.append(failure)
             }
         }
-        guard failures.isEmpty else { throw ApplyError(step: .validation, failures: failures, applied: applied) }
-        return (ready, deferred)
+        plan.deferred += zip(objects, outcomes).compactMap { object, outcome in
+            if case .success(nil) = outcome { return object }
+            return nil
+        }
+        return plan
     }
 
     /// Writes planned objects that differ from the live state, `concurrency` at a time.
     private func write(
-        _ planned: [PlannedObject], options: ApplySetOptions, before: ChangeSet
+        _ planned: [PlannedObject], options: ApplySetOptions, live cache: LiveObjectCache?, before: ChangeSet
     ) async throws(ApplyError)
         -> [ChangeSetEntry]
     {
         guard !planned.isEmpty else { return [] }
-        let live = await liveObjects(planned, selector: options.liveSelector, concurrency: options.concurrency)
+        let live = await liveObjects(planned.filter { !$0.created }, cache: cache)
         let applyOptions = ApplyOptions(fieldManager: fieldManager, force: options.force, dryRun: false)
         let outcomes = await concurrentMap(planned, limit: options.concurrency) { item in
             await writeOne(item, live: live[item.object.ref], options: applyOptions, dryRunOnly: options.dryRun)
         }
         let (entries, failures) = Self.partition(outcomes)
-        guard failures.isEmpty else {
-            throw ApplyError(step: .apply, failures: failures, applied: ChangeSet(entries: before.entries + entries))
-        }
+        try throwIfFailed(failures, step: .apply, applied: ChangeSet(entries: before.entries + entries))
         return entries
     }
 
     // Typed-throw `do` blocks stay in methods: inside task-group closures a release build trapped on them.
+    /// Plans one object; `nil` when it must wait for the first stage.
     private func planOne(
-        _ object: KubeObject, options: ApplySetOptions, dryRunOptions: ApplyOptions
+        _ object: KubeObject, options: ApplySetOptions, dryRunOptions: ApplyOptions,
+        waits: @Sendable (KubeObject) -> Bool
     ) async
-        -> Result<PlannedObject, PlanFailure>
+        -> Result<PlannedObject?, PlanFailure>
     {
         var object = object
+        if waits(object) { return .success(nil) }
         do {
             let (placed, mapping) = try await place(object, defaultNamespace: options.defaultNamespace)
             object = placed
+            if waits(object) { return .success(nil) }
             let path = mapping.objectPath(namespace: object.namespace, name: object.name)
             let answer = try await api.apply(path, object: .object(object.body), options: dryRunOptions)
-            return .success(PlannedObject(object: object, mapping: mapping, dryRun: answer.object))
+            return .success(
+                PlannedObject(object: object, mapping: mapping, dryRun: answer.object, created: answer.created))
         } catch {
             // The object as planned (namespace settled), so errors name it as it would be applied.
             return .failure(PlanFailure(object: object, error: error))
@@ -151,13 +207,13 @@ extension ResourceManager {
     private func writeOne(
         _ item: PlannedObject, live: JSONValue?, options: ApplyOptions, dryRunOnly: Bool
     ) async
-        -> Result<ChangeSetEntry, ObjectFailure>
+        -> Result<ChangeSetEntry, PlanFailure>
     {
         do {
             let action = try await applyOne(item, live: live, options: options, dryRunOnly: dryRunOnly)
             return .success(ChangeSetEntry(ref: item.object.ref, action: action))
         } catch {
-            return .failure(ObjectFailure(ref: item.object.ref, message: Self.message(error)))
+            return .failure(PlanFailure(object: item.object, error: error))
         }
     }
 
@@ -169,53 +225,37 @@ extension ResourceManager {
     {
         let policy = item.object.annotations[WherryLabels.ssa]?.lowercased()
         if policy == "ignore" { return .skipped }
-        var live = live
-        if live == nil, dryRunOnly || policy == "if-not-present" {
-            // Not found by the selector; ask for it by name to know whether it exists.
-            do {
-                live = try await api.get(item.path)
-            } catch  where error.isNotFound {
-                live = nil
-            }
-        }
-        if let live {
+        if !item.created {
             if policy == "if-not-present" { return .skipped }
-            if Self.sameState(live, item.dryRun) { return .unchanged }
+            var live = live
+            if live == nil, dryRunOnly {
+                // Not found by the selector (it lacks Wherry's labels); ask for it by name to compare.
+                live = try await api.get(item.path)
+            }
+            if let live, OwnedFields.sameOwnedState(live, item.dryRun, manager: fieldManager) { return .unchanged }
             if dryRunOnly { return .configured }
         } else if dryRunOnly {
             return .created
         }
         let answer = try await api.apply(item.path, object: .object(item.object.body), options: options)
         if answer.created { return .created }
-        if live != nil { return .configured }
-        // Found neither by selector nor by name: an unchanged resourceVersion means nothing was written.
+        if live != nil || item.created { return .configured }
+        // Found neither by the selector nor by the dry run's comparison: an unchanged resourceVersion means the
+        // server found nothing to write.
         let before = item.dryRun["metadata"]?["resourceVersion"]
         return before != nil && answer.object["metadata"]?["resourceVersion"] == before ? .unchanged : .configured
     }
 
-    /// Live objects found with one LIST per resource and namespace, keyed by reference.
-    private func liveObjects(
-        _ planned: [PlannedObject], selector: String?, concurrency: Int
-    ) async
-        -> [ObjectRef: JSONValue]
-    {
-        guard let selector else { return [:] }
+    /// Live objects of existing planned objects, from the cache's LISTs, keyed by reference.
+    private func liveObjects(_ planned: [PlannedObject], cache: LiveObjectCache?) async -> [ObjectRef: JSONValue] {
+        guard let cache, !planned.isEmpty else { return [:] }
         let collections = Array(Set(planned.map { $0.mapping.collectionPath(namespace: $0.object.namespace) }))
-        let api = self.api
-        let lists = await concurrentMap(collections, limit: concurrency) { path in
-            // A failed LIST only costs speed: those objects are then checked one by one.
-            (try? await api.list(path, labelSelector: selector)) ?? []
-        }
-        // LIST items carry no apiVersion or kind, so they are keyed by collection path and name.
-        var byKey: [String: JSONValue] = [:]
-        for (path, items) in zip(collections, lists) {
-            for item in items {
-                if let name = item["metadata"]?["name"]?.stringValue { byKey["\(path)/\(name)"] = item }
-            }
-        }
+        let lists = await concurrentMap(collections, limit: 8) { await cache.objects(in: $0) }
+        let byCollection = Dictionary(uniqueKeysWithValues: zip(collections, lists))
         var live: [ObjectRef: JSONValue] = [:]
         for item in planned {
-            guard let candidate = byKey[item.path] else { continue }
+            let collection = item.mapping.collectionPath(namespace: item.object.namespace)
+            guard let candidate = byCollection[collection]?[item.object.name] else { continue }
             // The dry run of an existing object answers with that object's uid; anything else is not it.
             if let uid = candidate["metadata"]?["uid"], uid == item.dryRun["metadata"]?["uid"] {
                 live[item.object.ref] = candidate

@@ -7,8 +7,9 @@ extension ResourceManager {
     ) async throws(ApplyError)
         -> ChangeSet
     {
+        try await preflight()
         var changes = ChangeSet()
-        var failures: [ObjectFailure] = []
+        var failures: [PlanFailure] = []
         // One kind rank at a time, so dependents go before what they depend on.
         let groups = Dictionary(grouping: ApplyOrder.sortedForDeletion(objects)) { ApplyOrder.rank(of: $0.kind) }
         for rank in groups.keys.sorted(by: >) {
@@ -19,12 +20,11 @@ extension ResourceManager {
             changes.entries += entries
             failures += rankFailures
         }
-        guard failures.isEmpty else { throw ApplyError(step: .apply, failures: failures, applied: changes) }
+        try throwIfFailed(failures, step: .apply, applied: changes)
         return changes
     }
 
-    private func deleteOne(_ object: KubeObject, options: DeleteOptions) async -> Result<ChangeSetEntry, ObjectFailure>
-    {
+    private func deleteOne(_ object: KubeObject, options: DeleteOptions) async -> Result<ChangeSetEntry, PlanFailure> {
         do {
             let mapping = try await mapper.mapping(for: object)
             let namespace = mapping.namespaced ? object.namespace : nil
@@ -35,7 +35,7 @@ extension ResourceManager {
             }
             return .success(ChangeSetEntry(ref: object.ref, action: .deleted))
         } catch {
-            return .failure(ObjectFailure(ref: object.ref, message: Self.message(error)))
+            return .failure(PlanFailure(object: object, error: error))
         }
     }
 }

@@ -15,16 +15,17 @@ extension ResourceManager {
     /// Compares every object with the cluster by a server-side dry run; writes nothing.
     /// Server-owned fields (managedFields, resourceVersion, generation, uid, creationTimestamp, status) are ignored.
     public func diff(_ objects: [KubeObject], options: ApplySetOptions) async throws(ApplyError) -> [ObjectDiff] {
+        try await preflight()
         let outcomes = await concurrentMap(ApplyOrder.sorted(objects), limit: options.concurrency) {
             object in
             await diffOne(object, options: options)
         }
         let (diffs, failures) = Self.partition(outcomes)
-        guard failures.isEmpty else { throw ApplyError(step: .validation, failures: failures) }
+        try throwIfFailed(failures, step: .validation, applied: ChangeSet())
         return diffs
     }
 
-    private func diffOne(_ object: KubeObject, options: ApplySetOptions) async -> Result<ObjectDiff, ObjectFailure> {
+    private func diffOne(_ object: KubeObject, options: ApplySetOptions) async -> Result<ObjectDiff, PlanFailure> {
         do {
             let (object, mapping) = try await place(object, defaultNamespace: options.defaultNamespace)
             let path = mapping.objectPath(namespace: object.namespace, name: object.name)
@@ -49,15 +50,15 @@ extension ResourceManager {
             let action: ApplyAction =
                 if object.annotations[WherryLabels.ssa]?.lowercased() == "ignore" {
                     .skipped
-                } else if let comparableLive {
-                    Self.sameState(comparableLive, comparableDesired) ? .unchanged : .configured
+                } else if let live {
+                    OwnedFields.sameOwnedState(live, desired, manager: fieldManager) ? .unchanged : .configured
                 } else {
                     .created
                 }
             return .success(
                 ObjectDiff(ref: object.ref, action: action, live: comparableLive, desired: comparableDesired))
         } catch {
-            return .failure(ObjectFailure(ref: object.ref, message: Self.message(error)))
+            return .failure(PlanFailure(object: object, error: error))
         }
     }
 }

@@ -25,10 +25,18 @@ extension ResourceManager {
                     failures: pending.map {
                         ObjectFailure(
                             ref: $0.ref,
-                            message: "not ready after \(timeout): \(lastProblem[$0.ref] ?? "no status yet")")
+                            message: "not ready after \(timeout): \(lastProblem[$0.ref] ?? "no status yet")",
+                            reason: "NotReady")
                     }, applied: applied)
             }
-            try? await Task.sleep(for: .milliseconds(200))
+            do {
+                try await Task.sleep(for: .milliseconds(200))
+            } catch {
+                let cancelled = HTTPKubeAPI.cancelled("wait for \(pending.count) objects")
+                throw ApplyError(
+                    step: .wait, failures: pending.map { ObjectFailure(ref: $0.ref, error: cancelled) },
+                    applied: applied)
+            }
         }
     }
 

@@ -9,7 +9,7 @@ public struct ResourceManager: Sendable {
     public let mapper: RESTMapper
     /// The field manager Wherry applies as.
     public let fieldManager: String
-    let logger: Logger
+    public let logger: Logger
 
     public init(api: any KubeAPI, mapper: RESTMapper? = nil, fieldManager: String = "wherry", logger: Logger) {
         self.api = api
@@ -32,22 +32,10 @@ public struct ResourceManager: Sendable {
         return .object(body)
     }
 
-    /// Whether a live object already holds everything the dry run would store. `apiVersion` and `kind` are left
-    /// out: items of a LIST do not carry them, and the path already fixed them.
-    static func sameState(_ live: JSONValue, _ dryRun: JSONValue) -> Bool {
-        func stripped(_ value: JSONValue) -> JSONValue {
-            guard case .object(var body) = comparable(value) else { return value }
-            body["apiVersion"] = nil
-            body["kind"] = nil
-            return .object(body)
-        }
-        return stripped(live) == stripped(dryRun)
-    }
-
     /// Splits per-object outcomes into successes and failures, keeping order.
-    static func partition<Value>(_ outcomes: [Result<Value, ObjectFailure>]) -> ([Value], [ObjectFailure]) {
+    static func partition<Value>(_ outcomes: [Result<Value, PlanFailure>]) -> ([Value], [PlanFailure]) {
         var values: [Value] = []
-        var failures: [ObjectFailure] = []
+        var failures: [PlanFailure] = []
         for outcome in outcomes {
             switch outcome {
             case .success(let value): values.append(value)
@@ -76,10 +64,35 @@ public struct ResourceManager: Sendable {
 public struct ObjectFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public var ref: ObjectRef
     public var message: String
+    /// The API server's HTTP code (0 when no answer came back, or the failure is Wherry's own, such as a timeout).
+    public var code: Int
+    /// The API server's reason (`Invalid`, `Forbidden`, ...), or Wherry's (`NotReady`, `ConnectionFailed`).
+    public var reason: String
+    /// Whether a later attempt may succeed without a change in Git.
+    public var isTransient: Bool
+    /// The work was cancelled; not a failure of the object.
+    public var isCancelled: Bool
 
-    public init(ref: ObjectRef, message: String) {
+    /// A failure Wherry found itself (no API error behind it).
+    public init(ref: ObjectRef, message: String, reason: String = "Failed", isTransient: Bool = true) {
         self.ref = ref
         self.message = message
+        code = 0
+        self.reason = reason
+        self.isTransient = isTransient
+        isCancelled = false
+    }
+
+    /// A failure the API server (or the way to it) reported.
+    public init(ref: ObjectRef, error: KubeAPIError) {
+        self.ref = ref
+        var copy = error
+        copy.object = nil
+        message = copy.description
+        code = error.code
+        reason = error.reason
+        isTransient = error.isTransient
+        isCancelled = error.isCancelled
     }
 
     public var description: String { "\(ref): \(message)" }
@@ -89,7 +102,9 @@ public struct ObjectFailure: Error, Sendable, Hashable, CustomStringConvertible 
 public struct ApplyError: Error, Sendable, CustomStringConvertible {
     /// The step that failed.
     public enum Step: String, Sendable {
-        /// Mapping kinds to resources, or validating with a dry run: nothing was written.
+        /// Reaching the cluster: discovery failed, or every request failed the same way.
+        case cluster
+        /// Mapping kinds to resources, or validating with a dry run.
         case validation
         /// Writing objects.
         case apply
@@ -101,6 +116,10 @@ public struct ApplyError: Error, Sendable, CustomStringConvertible {
     public var failures: [ObjectFailure]
     /// Objects written before the failure.
     public var applied: ChangeSet
+    /// One sentence about the cluster or the credentials, when the failure concerns them rather than objects.
+    public var clusterProblem: String?
+    /// The underlying error of a cluster-wide failure.
+    public var clusterError: KubeAPIError?
 
     public init(step: Step, failures: [ObjectFailure], applied: ChangeSet = ChangeSet()) {
         self.step = step
@@ -108,14 +127,62 @@ public struct ApplyError: Error, Sendable, CustomStringConvertible {
         self.applied = applied
     }
 
-    /// Whether a later attempt may succeed without a change in Git.
-    public var isTransient: Bool { step == .wait }
+    /// A failure of the whole cluster (unreachable, TLS, credentials refused): said once, not per object.
+    public init(cluster error: KubeAPIError, server: String, applied: ChangeSet = ChangeSet()) {
+        step = .cluster
+        failures = []
+        self.applied = applied
+        clusterError = error
+        clusterProblem = error.isClusterWide ? error.clusterSummary(server: server) : nil
+        if clusterProblem == nil {
+            var copy = error
+            copy.object = nil
+            clusterProblem = "API discovery at \(server) failed: \(copy.description)"
+        }
+    }
+
+    /// Whether the failure concerns the cluster or the credentials, so other services would fail the same way.
+    public var isClusterWide: Bool { clusterError?.isClusterWide ?? false }
+
+    /// Whether the work was cancelled (shutdown, a newer trigger): not a failure to record or retry.
+    public var isCancelled: Bool {
+        (clusterError?.isCancelled ?? false) || failures.contains(where: \.isCancelled)
+    }
+
+    /// Whether a later attempt may succeed without a change in Git: the cluster, throttling, timeouts, RBAC or a
+    /// missing dependency. An invalid object is permanent: retrying it only spends time.
+    public var isTransient: Bool {
+        if let clusterError { return clusterError.isTransient }
+        return !failures.isEmpty && failures.allSatisfy(\.isTransient)
+    }
+
+    /// The objects the failure left written: created or changed before it.
+    var written: [ChangeSetEntry] {
+        applied.entries.filter { $0.action == .created || $0.action == .configured || $0.action == .deleted }
+    }
 
     public var description: String {
-        let header =
-            step == .validation
-            ? "\(failures.count) object\(failures.count == 1 ? "" : "s") failed validation; nothing was applied"
-            : "\(step.rawValue) failed for \(failures.count) object\(failures.count == 1 ? "" : "s")"
+        if let clusterProblem {
+            let partial =
+                written.isEmpty
+                ? "" : " (\(written.count) object\(written.count == 1 ? " was" : "s were") written before)"
+            return clusterProblem + partial
+        }
+        let count = "\(failures.count) object\(failures.count == 1 ? "" : "s")"
+        var header: String
+        switch step {
+        case .validation:
+            header = "\(count) failed validation; "
+            if written.isEmpty {
+                header += "nothing was applied"
+            } else {
+                let names = written.prefix(5).map(\.ref.description).joined(separator: ", ")
+                header +=
+                    "only the first stage was applied (\(names)\(written.count > 5 ? ", …" : "")); nothing else was written"
+            }
+        default:
+            header = "\(step.rawValue) failed for \(count)"
+        }
         return ([header] + failures.map { "  " + $0.description.replacing("\n", with: "\n  ") }).joined(separator: "\n")
     }
 }

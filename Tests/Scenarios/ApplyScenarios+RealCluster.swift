@@ -1,0 +1,122 @@
+import Testing
+public import WherryKube
+import WherryModel
+
+/// Scenarios written after Wherry first ran against a real API server: what the fake did not show then.
+extension ApplyScenarios {
+    /// 200 objects of four kinds in a Namespace the same set creates: the second apply right after the first
+    /// reports every object unchanged and writes nothing, while the Deployment controller writes the Deployments.
+    public func secondApplyOf200ObjectsWritesNothing() async throws {
+        var objects = [namespaceObject]
+        for index in 0..<50 {
+            objects.append(configMap("cm-\(index)", data: "value-\(index)"))
+            objects.append(
+                parse(
+                    #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"secret-\#(index)"},"stringData":{"token":"t-\#(index)"}}"#
+                ))
+            objects.append(
+                parse(
+                    #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"svc-\#(index)"},"spec":{"selector":{"app":"app-\#(index)"},"ports":[{"port":80,"targetPort":8080}]}}"#
+                ))
+            objects.append(
+                parse(
+                    #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"app-\#(index)"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"app-\#(index)"}},"template":{"metadata":{"labels":{"app":"app-\#(index)"}},"spec":{"containers":[{"name":"app","image":"registry.k8s.io/pause:3.9","ports":[{"containerPort":8080}],"resources":{"requests":{"cpu":"100m","memory":"64Mi"}}}]}}}}"#
+                ))
+        }
+        let first = try await manager.apply(objects, options: options())
+        #expect(first.entries.count == 201)
+        #expect(first.entries.allSatisfy { $0.action == .created })
+        let generation = try await api.get("/apis/apps/v1/namespaces/\(namespace)/deployments/app-7")["metadata"]?[
+            "generation"]
+        counter.reset()
+        let second = try await manager.apply(objects, options: options())
+        let changed = second.entries.filter { $0.action != .unchanged }
+        #expect(changed.isEmpty, "\(changed)")
+        #expect(counter.counts.writes == 0)
+        // One dry run per object, and a handful of LISTs (one per kind here).
+        #expect(counter.counts.dryRunApplies == 201)
+        #expect(counter.counts.lists <= 5)
+        let after = try await api.get("/apis/apps/v1/namespaces/\(namespace)/deployments/app-7")
+        #expect(after["metadata"]?["generation"] == generation)
+    }
+
+    /// A value of the wrong type is refused by a real server with HTTP 500: Wherry reports it as invalid at once,
+    /// with the field, as a permanent failure, and writes nothing.
+    public func typeErrorIsInvalidAndPermanent() async throws {
+        _ = try await manager.apply([namespaceObject], options: options())
+        var wrong = deployment().body
+        wrong["spec"]?["replicas"] = "three"
+        let object = parse(JSONValue.object(wrong).jsonString())
+        counter.reset()
+        let error = try await #require(throws: ApplyError.self) {
+            try await manager.apply([configMap("kept-out"), object], options: options())
+        }
+        #expect(error.step == .validation)
+        #expect(!error.isTransient)
+        let failure = try #require(error.failures.first)
+        #expect(error.failures.count == 1)
+        #expect(failure.ref.description == "Deployment/\(namespace)/web")
+        #expect(failure.code == 500)
+        #expect(!failure.isTransient)
+        #expect(failure.message.contains("spec.replicas: expected numeric"), "\(failure.message)")
+        #expect(counter.counts.writes == 0)
+    }
+
+    /// With a CRD that exists, a dry-run sync checks custom resources against its schema: an invalid one fails.
+    public func dryRunChecksCustomResourcesOfExistingCRDs() async throws {
+        let group = "s\(Self.uniqueSuffix()).wherry.dev"
+        let crd = parse(
+            #"{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"gadgets.\#(group)"},"spec":{"group":"\#(group)","scope":"Namespaced","names":{"plural":"gadgets","singular":"gadget","kind":"Gadget","listKind":"GadgetList"},"versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","properties":{"size":{"type":"integer"}}}}}}}]}}"#
+        )
+        let crdPath = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.\(group)"
+        let big = parse(
+            #"{"apiVersion":"\#(group)/v1","kind":"Gadget","metadata":{"name":"g1"},"spec":{"size":"big"}}"#)
+        do {
+            _ = try await manager.apply([namespaceObject, crd], options: options())
+            var dryRun = options()
+            dryRun.dryRun = true
+            let error = try await #require(throws: ApplyError.self) {
+                try await manager.apply([namespaceObject, crd, big], options: dryRun)
+            }
+            #expect(error.step == .validation)
+            #expect(error.failures.map(\.ref.description) == ["Gadget/\(namespace)/g1"])
+            #expect(error.failures.first?.message.contains("spec.size") == true, "\(error)")
+        } catch {
+            try? await api.delete(crdPath, options: DeleteOptions())
+            throw error
+        }
+        try await api.delete(crdPath, options: DeleteOptions())
+    }
+
+    /// An invalid object in a Namespace the same set creates is found after the Namespace is written; the error
+    /// says the first stage was applied, not that nothing was.
+    public func failureAfterFirstStageSaysWhatWasApplied() async throws {
+        let error = try await #require(throws: ApplyError.self) {
+            try await manager.apply([namespaceObject, configMap("fine"), deployment(replicas: -1)], options: options())
+        }
+        #expect(error.step == .validation)
+        #expect(error.failures.map(\.ref.description) == ["Deployment/\(namespace)/web"])
+        #expect(error.applied.entries.map(\.ref.description) == ["Namespace/\(namespace)"])
+        #expect(error.description.contains("only the first stage was applied (Namespace/\(namespace))"))
+        #expect(!error.description.contains("nothing was applied"))
+        await #expect(throws: KubeAPIError.self) {
+            try await api.get("/api/v1/namespaces/\(namespace)/configmaps/fine")
+        }
+    }
+
+    /// Credentials the server rejects fail the whole apply once, naming the server, with no per-object noise.
+    public func rejectedCredentialsAreOneClusterError(_ rejected: any KubeAPI) async throws {
+        let manager = ResourceManager(api: rejected, logger: manager.logger)
+        let objects = (0..<20).map { configMap("cm-\($0)") }
+        let error = try await #require(throws: ApplyError.self) {
+            try await manager.apply([namespaceObject] + objects, options: options())
+        }
+        #expect(error.step == .cluster)
+        #expect(error.isClusterWide)
+        #expect(error.isTransient)
+        #expect(error.failures.isEmpty)
+        #expect(error.description.contains(rejected.server))
+        #expect(error.description.contains("HTTP 401"))
+        #expect(!error.description.contains("\n"), "one sentence: \(error)")
+    }
+}
