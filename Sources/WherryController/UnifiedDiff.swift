@@ -53,12 +53,12 @@ public enum UnifiedDiff {
         var newLine: Int?
     }
 
-    /// Largest table (lines × lines of the part that differs) used for a minimal diff: 4 M cells, 16 MB.
-    static let maxTableCells = 4_000_000
+    /// Most lines (old plus new) of the differing middle given a minimal diff; larger ones are shown replaced whole.
+    static let maxMinimalLines = 20_000
 
-    /// An edit script from `a` to `b`. Common leading and trailing lines are matched first, in linear space; the
-    /// middle gets a minimal script by longest common subsequence while its table stays under ``maxTableCells``,
-    /// and is otherwise shown as replaced whole (still a correct diff, and memory stays linear in the input).
+    /// An edit script from `a` to `b`, in memory linear in the input. Common leading and trailing lines are matched
+    /// first; the middle gets a minimal script from the standard library's Myers difference (time grows with the
+    /// number of differing lines), or, past ``maxMinimalLines``, is shown replaced whole (still a correct diff).
     private static func script(_ a: [String], _ b: [String]) -> [Edit] {
         var prefix = 0
         while prefix < a.count, prefix < b.count, a[prefix] == b[prefix] { prefix += 1 }
@@ -66,46 +66,34 @@ public enum UnifiedDiff {
         while suffix < a.count - prefix, suffix < b.count - prefix, a[a.count - 1 - suffix] == b[b.count - 1 - suffix] {
             suffix += 1
         }
-        var edits: [Edit] = (0..<prefix).map { Edit(kind: .same, text: a[$0], oldLine: $0, newLine: $0) }
-        let middleA = Array(a[prefix..<(a.count - suffix)])
-        let middleB = Array(b[prefix..<(b.count - suffix)])
-        if middleA.count * middleB.count <= maxTableCells {
-            edits += minimalScript(middleA, middleB, offsetA: prefix, offsetB: prefix)
-        } else {
-            edits += middleA.enumerated().map { Edit(kind: .delete, text: $1, oldLine: prefix + $0, newLine: nil) }
-            edits += middleB.enumerated().map { Edit(kind: .insert, text: $1, oldLine: nil, newLine: prefix + $0) }
-        }
-        for index in 0..<suffix {
-            let (i, j) = (a.count - suffix + index, b.count - suffix + index)
-            edits.append(Edit(kind: .same, text: a[i], oldLine: i, newLine: j))
-        }
-        return edits
-    }
-
-    /// The shortest edit script by longest common subsequence, in one flat table of 32-bit counts.
-    private static func minimalScript(_ a: [String], _ b: [String], offsetA: Int, offsetB: Int) -> [Edit] {
-        let width = b.count + 1
-        var lcs = [Int32](repeating: 0, count: (a.count + 1) * width)
-        for i in stride(from: a.count - 1, through: 0, by: -1) {
-            for j in stride(from: b.count - 1, through: 0, by: -1) {
-                lcs[i * width + j] =
-                    a[i] == b[j]
-                    ? lcs[(i + 1) * width + j + 1] + 1 : max(lcs[(i + 1) * width + j], lcs[i * width + j + 1])
+        let middleA = a[prefix..<(a.count - suffix)]
+        let middleB = b[prefix..<(b.count - suffix)]
+        var removed = Set<Int>()
+        var inserted = Set<Int>()
+        if middleA.count + middleB.count <= maxMinimalLines {
+            for change in middleB.difference(from: middleA) {
+                switch change {
+                case .remove(let offset, _, _): removed.insert(prefix + offset)
+                case .insert(let offset, _, _): inserted.insert(prefix + offset)
+                }
             }
+        } else {
+            removed = Set(middleA.indices)
+            inserted = Set(middleB.indices)
         }
         var edits: [Edit] = []
         var (i, j) = (0, 0)
         while i < a.count || j < b.count {
-            if i < a.count, j < b.count, a[i] == b[j] {
-                edits.append(Edit(kind: .same, text: a[i], oldLine: offsetA + i, newLine: offsetB + j))
-                i += 1
-                j += 1
-            } else if i < a.count, j == b.count || lcs[(i + 1) * width + j] >= lcs[i * width + j + 1] {
+            if i < a.count, removed.contains(i) {
                 // Deletions before insertions, as diff(1) prints them.
-                edits.append(Edit(kind: .delete, text: a[i], oldLine: offsetA + i, newLine: nil))
+                edits.append(Edit(kind: .delete, text: a[i], oldLine: i, newLine: nil))
                 i += 1
+            } else if j < b.count, inserted.contains(j) {
+                edits.append(Edit(kind: .insert, text: b[j], oldLine: nil, newLine: j))
+                j += 1
             } else {
-                edits.append(Edit(kind: .insert, text: b[j], oldLine: nil, newLine: offsetB + j))
+                edits.append(Edit(kind: .same, text: a[i], oldLine: i, newLine: j))
+                i += 1
                 j += 1
             }
         }

@@ -65,21 +65,27 @@ public actor GitCLISource: GitSource {
         let bare = bareDirectory(repository)
         let clean = path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
         let spec = clean.isEmpty ? "\(commit)^{tree}" : "\(commit):\(clean)"
-        let id = try await runGit(
-            ["--git-dir", bare, "rev-parse", "--verify", "--quiet", spec], repository, "rev-parse")
-        guard id.succeeded else {
-            throw GitError(
-                kind: .pathNotFound, operation: "rev-parse", remote: repository.displayURL,
-                message: "'\(clean.isEmpty ? "." : clean)' does not exist at commit \(commit.prefix(12))")
+        // One process: `ls-tree` names the entry with its type, or prints nothing when the path does not exist.
+        if clean.isEmpty {
+            let id = try await runGit(
+                ["--git-dir", bare, "rev-parse", "--verify", "--quiet", spec], repository, "rev-parse")
+            if id.succeeded { return id.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) }
+        } else {
+            let entry = try await runGit(["--git-dir", bare, "ls-tree", commit, "--", clean], repository, "ls-tree")
+            // `<mode> <type> <hash>\t<path>`
+            let fields = entry.stdoutText.split(separator: "\t", maxSplits: 1).first?.split(separator: " ") ?? []
+            if entry.succeeded, fields.count == 3 {
+                guard fields[1] == "tree" else {
+                    throw GitError(
+                        kind: .pathNotFound, operation: "ls-tree", remote: repository.displayURL,
+                        message: "'\(clean)' is a file at commit \(commit.prefix(12)), not a directory")
+                }
+                return String(fields[2])
+            }
         }
-        let hash = id.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        let type = try await runGit(["--git-dir", bare, "cat-file", "-t", hash], repository, "cat-file")
-        guard type.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "tree" else {
-            throw GitError(
-                kind: .pathNotFound, operation: "rev-parse", remote: repository.displayURL,
-                message: "'\(clean)' is a file at commit \(commit.prefix(12)), not a directory")
-        }
-        return hash
+        throw GitError(
+            kind: .pathNotFound, operation: "ls-tree", remote: repository.displayURL,
+            message: "'\(clean.isEmpty ? "." : clean)' does not exist at commit \(commit.prefix(12))")
     }
 
     // MARK: - Steps

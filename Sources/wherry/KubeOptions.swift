@@ -25,8 +25,12 @@ struct KubeOptions: ParsableArguments {
     @Option(help: "API requests allowed in a burst when --qps is set.")
     var burst: Int = 200
 
-    @Option(help: "Services applied at once.")
-    var maxConcurrentServices: Int = 4
+    @Option(
+        help: """
+            Services applied at once. Requests in flight stay bounded by --concurrency however many services run, \
+            so many small services can fill the pipe.
+            """)
+    var maxConcurrentServices: Int = 16
 
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }

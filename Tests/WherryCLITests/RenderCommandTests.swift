@@ -104,6 +104,25 @@ struct RenderCommandTests {
         #expect(out.stdout.contains("wherry.dev/service: web"))
     }
 
+    @Test("a YAML alias bomb fails only its service, with its location, and quickly")
+    func aliasBomb() async throws {
+        let (remote, work, config) = try await setUp()
+        defer { remote.remove(); work.remove() }
+        var bomb = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a0: &a0 lol\n"
+        for level in 1...9 {
+            bomb +=
+                "  a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ")
+                + "]\n"
+        }
+        try await remote.commit(["apps/db/bomb.yaml": bomb])
+        let out = try await CLI.run(["render", "-c", config, "--state-dir", work.path + "/s"])
+        #expect(out.exitCode == 1)
+        #expect(out.stderr.contains("service db: render failed:"))
+        #expect(out.stderr.contains("apps/db/bomb.yaml:"))
+        #expect(out.stderr.contains("billion laughs"))
+        #expect(out.stdout.contains("wherry.dev/service: web"))
+    }
+
     @Test("an invalid config exits 2 with every error located, and nothing is rendered")
     func invalidConfig() async throws {
         let work = try TemporaryDirectory(prefix: "cli")

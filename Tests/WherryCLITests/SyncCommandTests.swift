@@ -12,6 +12,20 @@ struct SyncCommandTests {
         "k8s/unscoped.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: defaults\ndata:\n  a: \"1\"\n",
     ]
 
+    /// A kubeconfig for a server, with a token user.
+    private static func writeKubeconfig(in work: TemporaryDirectory, server: String) throws -> String {
+        try work.write(
+            "kubeconfig",
+            """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: fake, cluster: {server: "\(server)"}}]
+            users: [{name: me, user: {token: kube-token-123456}}]
+            contexts: [{name: fake, context: {cluster: fake, user: me}}]
+            current-context: fake
+            """)
+    }
+
     /// A remote with manifests, a config naming it, and a kubeconfig for the fake server.
     private func setUp(_ server: FakeAPIServer) async throws -> (GitRemoteFixture, TemporaryDirectory, [String]) {
         let remote = try await GitRemoteFixture()
@@ -21,16 +35,7 @@ struct SyncCommandTests {
             "gitops-config.yaml",
             "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: shop, github: r, k8s_yaml_dir: k8s, namespace: shop}\n"
         )
-        let kubeconfig = try work.write(
-            "kubeconfig",
-            """
-            apiVersion: v1
-            kind: Config
-            clusters: [{name: fake, cluster: {server: "\(server.baseURL)"}}]
-            users: [{name: me, user: {token: kube-token-123456}}]
-            contexts: [{name: fake, context: {cluster: fake, user: me}}]
-            current-context: fake
-            """)
+        let kubeconfig = try Self.writeKubeconfig(in: work, server: server.baseURL)
         return (remote, work, ["-c", config, "--kubeconfig", kubeconfig, "--state-dir", work.path + "/state"])
     }
 
@@ -138,5 +143,61 @@ struct SyncCommandTests {
             #expect(named.exitCode == 0, "\(named.stderr)")
             #expect(server.object(resource: "namespaces", name: "shop") != nil)
         }
+    }
+
+    /// A remote with `count` services of a ConfigMap and a Service each in `default`, and a config naming them.
+    private func manyServices(
+        _ count: Int, server: String
+    ) async throws -> (GitRemoteFixture, TemporaryDirectory, [String]) {
+        let remote = try await GitRemoteFixture()
+        var files: [String: String?] = [:]
+        var services = ""
+        for index in 0..<count {
+            files["svc-\(index)/cm.yaml"] =
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-\(index)\ndata:\n  k: \"\(index)\"\n"
+            files["svc-\(index)/svc.yaml"] =
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-\(index)\nspec:\n  ports: [{port: 80}]\n"
+            services += "  - {name: svc-\(index), github: r, k8s_yaml_dir: svc-\(index), namespace: default}\n"
+        }
+        try await remote.commit(files)
+        let work = try TemporaryDirectory(prefix: "sync")
+        let config = try work.write(
+            "gitops-config.yaml", "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n" + services)
+        let kubeconfig = try Self.writeKubeconfig(in: work, server: server)
+        return (remote, work, ["-c", config, "--kubeconfig", kubeconfig, "--state-dir", work.path + "/state"])
+    }
+
+    @Test("many services list each collection once, and a second sync writes nothing")
+    func manyServicesShareLists() async throws {
+        try await FakeAPIServer.withServer { server in
+            let (remote, work, common) = try await manyServices(30, server: server.baseURL)
+            defer { remote.remove(); work.remove() }
+            let first = try await CLI.run(["sync"] + common)
+            #expect(first.exitCode == 0, "\(first.stderr)")
+            let created = first.stdout.split(separator: "\n").filter {
+                $0.hasSuffix(" created") && !$0.hasPrefix("service ")
+            }
+            #expect(created.count == 60)
+            server.resetRequests()
+            let second = try await CLI.run(["sync"] + common)
+            #expect(second.exitCode == 0, "\(second.stderr)")
+            #expect(second.stdout.components(separatedBy: ": 2 unchanged\n").count == 31)
+            let requests = server.requests
+            #expect(requests.filter { $0.method == "PATCH" && $0.query["dryRun"] == nil }.isEmpty)
+            #expect(requests.filter { $0.method == "PATCH" }.count == 60)
+            let lists = requests.filter { $0.method == "GET" && $0.query["labelSelector"] != nil }
+            #expect(lists.count == 2, "\(lists.map(\.path))")
+        }
+    }
+
+    @Test("an unreachable cluster is said once, and the other services are not attempted")
+    func unreachableCluster() async throws {
+        let (remote, work, common) = try await manyServices(5, server: "http://127.0.0.1:1")
+        defer { remote.remove(); work.remove() }
+        let out = try await CLI.run(["sync"] + common)
+        #expect(out.exitCode == 1)
+        #expect(out.stderr.components(separatedBy: "cannot reach the API server at http://127.0.0.1:1").count == 2)
+        #expect(out.stderr.contains("services were not attempted: the cluster failed"))
+        #expect(!out.stderr.contains("failed validation"))
     }
 }

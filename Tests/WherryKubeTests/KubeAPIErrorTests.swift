@@ -29,4 +29,47 @@ struct KubeAPIErrorTests {
         #expect(error.isNotFound == (code == 404))
         #expect(error.isRetryable == (code == 503))
     }
+
+    @Test("a typed-patch 500 is invalid and permanent, with one cause per field")
+    func typeMismatch() {
+        // What a real API server (1.36) answers for two wrongly typed values: HTTP 500, no reason, no details.
+        let body = #"""
+            {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"failed to create typed patch object (shop/web; apps/v1, Kind=Deployment): errors:\n  .spec.replicas: expected numeric (int or float), got string\n  .spec.template.spec.containers[name=\"c\"].ports[containerPort=\"80\",protocol=\"TCP\"].containerPort: expected numeric (int or float), got string","code":500}
+            """#
+        let error = KubeAPIError.decode(
+            code: 500, body: Array(body.utf8), request: "PATCH /apis/apps/v1/namespaces/shop/deployments/web")
+        #expect(error.isTypeMismatch)
+        #expect(error.isInvalid)
+        #expect(error.isPermanent)
+        #expect(!error.isTransient)
+        #expect(!error.isRetryable)
+        #expect(
+            error.causes.map(\.field) == [
+                "spec.replicas",
+                #"spec.template.spec.containers[name="c"].ports[containerPort="80",protocol="TCP"].containerPort"#,
+            ])
+        #expect(error.causes.first?.message == "expected numeric (int or float), got string")
+        #expect(error.description.hasPrefix("a field has the wrong type for its schema (Invalid, HTTP 500"))
+        #expect(error.description.contains("\n  spec.replicas: expected numeric (int or float), got string"))
+    }
+
+    @Test(
+        "other 500s, 503s, timeouts and lost connections stay transient; 401 and TLS are cluster-wide",
+        arguments: [
+            (500, "InternalError", true, false), (503, "ServiceUnavailable", true, false), (0, "Timeout", true, false),
+            (0, "ConnectionFailed", true, true), (0, "TLSFailure", true, true), (401, "Unauthorized", true, true),
+            (403, "Forbidden", true, false), (422, "Invalid", false, false), (400, "BadRequest", false, false),
+        ])
+    func classification(code: Int, reason: String, transient: Bool, clusterWide: Bool) {
+        let error = KubeAPIError(code: code, reason: reason, message: "m", request: "PATCH /api/v1/x")
+        #expect(error.isTransient == transient)
+        #expect(error.isClusterWide == clusterWide)
+    }
+
+    @Test("a 403 on discovery is about the credentials, not an object")
+    func forbiddenDiscovery() {
+        let error = KubeAPIError(code: 403, reason: "Forbidden", message: "no", request: "GET /api")
+        #expect(error.isClusterWide)
+        #expect(error.clusterSummary(server: "https://k:6443").contains("may not read API discovery at https://k:6443"))
+    }
 }

@@ -1,3 +1,4 @@
+import Logging
 public import WherryModel
 
 /// How a set of objects is applied.
@@ -54,6 +55,24 @@ struct PlannedObject: Sendable {
     var path: String { mapping.objectPath(namespace: object.namespace, name: object.name) }
 }
 
+/// Logs, at debug level, how long each phase of an apply took: where a slow sync spends its time.
+struct PhaseClock {
+    let logger: Logger
+    var last = ContinuousClock.now
+
+    mutating func lap(_ phase: String, objects: Int) {
+        let now = ContinuousClock.now
+        let elapsed = now - last
+        last = now
+        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        logger.debug(
+            "Apply phase done",
+            metadata: [
+                "wherry.phase": "\(phase)", "wherry.objects": "\(objects)", "wherry.duration_ms": "\(milliseconds)",
+            ])
+    }
+}
+
 /// What planning a list of objects found.
 struct Plan {
     var ready: [PlannedObject] = []
@@ -68,7 +87,9 @@ extension ResourceManager {
     /// for; the rest follow in kind order, `concurrency` at a time. Objects whose fields owned by Wherry already hold
     /// what Git says are not written, so their resourceVersion stays, whatever other controllers write meanwhile.
     public func apply(_ objects: [KubeObject], options: ApplySetOptions) async throws(ApplyError) -> ChangeSet {
+        var clock = PhaseClock(logger: logger)
         try await preflight()
+        clock.lap("discovery", objects: 0)
         let sorted = ApplyOrder.sorted(objects)
         let live = options.liveCache ?? options.liveSelector.map { LiveObjectCache(api: api, selector: $0) }
         let firstObjects = sorted.filter { ApplyOrder.firstStageKinds.contains($0.kind) }
@@ -78,9 +99,13 @@ extension ResourceManager {
         // those Namespaces and of those kinds cannot be validated before stage one is written, so they wait
         // without spending a request; so do objects whose CRD exists but whose version is not served yet.
         let firstPlan = await plan(firstObjects, options: options)
-        let new = firstPlan.ready.filter(\.created).map(\.object)
-        let newNamespaces = Set(new.filter { $0.kind == "Namespace" && $0.apiVersion == "v1" }.map(\.name))
-        let newKinds = Self.kindsDefinedByCRDs(in: new)
+        clock.lap("validate first stage", objects: firstObjects.count)
+        // Not yet there: created by this set, or failed to plan (then the set fails anyway, and objects in it
+        // should not add a "namespace not found" each).
+        let existing = Set(firstPlan.ready.filter { !$0.created }.map(\.object.ref))
+        let pending = firstObjects.filter { !existing.contains($0.ref) }
+        let newNamespaces = Set(pending.filter { $0.kind == "Namespace" && $0.apiVersion == "v1" }.map(\.name))
+        let newKinds = Self.kindsDefinedByCRDs(in: pending)
         let definedKinds = Self.kindsDefinedByCRDs(in: firstObjects)
         let restPlan = await plan(
             restObjects, options: options,
@@ -88,16 +113,19 @@ extension ResourceManager {
             deferrable: { object, error in
                 definedKinds.contains(object.groupVersionKind) && error.reason == "NoKindMatch"
             })
+        clock.lap("validate", objects: restObjects.count - restPlan.deferred.count)
         try throwIfFailed(firstPlan.failures + restPlan.failures, step: .validation, applied: ChangeSet())
 
         var changes = ChangeSet()
         changes.entries += try await write(firstPlan.ready, options: options, live: live, before: changes)
+        clock.lap("write first stage", objects: firstPlan.ready.count)
         var later = restPlan.ready
         if !options.dryRun, !firstPlan.ready.isEmpty {
             try await waitUntilReady(firstPlan.ready.map(\.object), timeout: options.waitTimeout, applied: changes)
             if firstPlan.ready.contains(where: { $0.object.kind == "CustomResourceDefinition" }) {
                 await mapper.invalidate()
             }
+            clock.lap("wait for first stage", objects: firstPlan.ready.count)
         }
         if !restPlan.deferred.isEmpty {
             if options.dryRun {
@@ -106,11 +134,13 @@ extension ResourceManager {
                 changes.entries += restPlan.deferred.map { ChangeSetEntry(ref: $0.ref, action: .created) }
             } else {
                 let checked = await plan(restPlan.deferred, options: options)
+                clock.lap("validate after first stage", objects: restPlan.deferred.count)
                 try throwIfFailed(checked.failures, step: .validation, applied: changes)
                 later = (later + checked.ready).sorted { ApplyOrder.precedes($0.object, $1.object) }
             }
         }
         changes.entries += try await write(later, options: options, live: live, before: changes)
+        clock.lap("write", objects: later.count)
         return changes
     }
 
