@@ -52,6 +52,11 @@ struct DiffCommand: AsyncParsableCommand {
             } catch let error as ServiceRenderError {
                 failed += 1
                 Terminal.error(error.description)
+            } catch let error as ApplyError where error.isClusterWide {
+                // Every other service would fail the same way: say it once.
+                failed = services.count
+                Terminal.error(error.description)
+                break
             } catch {
                 failed += 1
                 Terminal.error("service \(service.name): \(error)")

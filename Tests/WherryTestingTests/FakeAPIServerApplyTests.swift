@@ -255,4 +255,42 @@ import WherryTesting
             #expect(server.object(group: "apps", resource: "deployments", namespace: "shop", name: "web") == nil)
         }
     }
+
+    @Test("Services and Deployments get the server's defaults, which a repeated apply leaves alone")
+    func defaults() async throws {
+        try await FakeAPIServer.withServer { server in
+            try await Curl.makeNamespace(server, "shop")
+            let service: JSONValue = [
+                "apiVersion": "v1", "kind": "Service", "metadata": ["name": "web"],
+                "spec": ["selector": ["app": "web"], "ports": [["port": 80]]],
+            ]
+            let path = "/api/v1/namespaces/shop/services/web"
+            let first = try await Curl.apply(server, path, service)
+            #expect(first.json["spec"]?["type"] == "ClusterIP")
+            #expect(first.json["spec"]?["ports"] == [["port": 80, "protocol": "TCP", "targetPort": 80]])
+            let clusterIP = try #require(first.json["spec"]?["clusterIP"]?.stringValue)
+            let again = try await Curl.apply(server, path, service)
+            #expect(again.json["spec"]?["clusterIP"]?.stringValue == clusterIP)
+            #expect(again.json["metadata"]?["resourceVersion"] == first.json["metadata"]?["resourceVersion"])
+            // The defaults belong to no field manager.
+            let wherry = again.json["metadata"]?["managedFields"]?[0]?["fieldsV1"]
+            #expect(wherry?["f:spec"]?["f:type"] == nil)
+
+            let deployment: JSONValue = [
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web"],
+                "spec": [
+                    "selector": ["matchLabels": ["app": "web"]],
+                    "template": [
+                        "metadata": ["labels": ["app": "web"]],
+                        "spec": ["containers": [["name": "web", "image": "nginx:1.27"]]],
+                    ],
+                ],
+            ]
+            let created = try await Curl.apply(server, "/apis/apps/v1/namespaces/shop/deployments/web", deployment)
+            #expect(created.json["spec"]?["replicas"] == 1)
+            #expect(created.json["spec"]?["strategy"]?["type"] == "RollingUpdate")
+            #expect(
+                created.json["spec"]?["template"]?["spec"]?["containers"]?[0]?["imagePullPolicy"] == "IfNotPresent")
+        }
+    }
 }

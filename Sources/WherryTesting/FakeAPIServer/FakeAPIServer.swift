@@ -25,6 +25,8 @@ import WherryModel
 /// - A value of the wrong type (`replicas: "three"`, a number in a ConfigMap's `data`, a custom resource field
 ///   against its CRD's schema) and an undeclared field of a structural custom resource fail server-side apply with
 ///   HTTP 500, no `reason`, and `failed to create typed patch object (...): .path: problem` — not 422.
+/// - Defaults fill what a client leaves out (Service type, port protocol and target port, a cluster IP; Deployment
+///   replicas, strategy and container defaults), owned by no field manager.
 /// - A dry-run apply that would create answers 201 without a resourceVersion; one that changes nothing answers
 ///   the live object unchanged.
 /// - Objects in a Namespace that does not exist are refused with 404 `namespaces "x" not found`

@@ -54,7 +54,7 @@ extension FakeClusterState {
             }
             if !sharedElsewhere { object.removeValue(at: path) }
         }
-        object = object.merging(applied)
+        object = Self.defaulted(object.merging(applied), resource: target.resource, revision: revision)
         object["apiVersion"] = live.body["apiVersion"]
         if let mine { managers[mine] = entry } else { managers.append(entry) }
         managers.removeAll { $0.fields.isEmpty }
@@ -105,6 +105,7 @@ extension FakeClusterState {
             object.setValue(.string(key.name), at: ["metadata", "labels", "kubernetes.io/metadata.name"])
             object["status"] = ["phase": "Active"]
         }
+        object = Self.defaulted(object, resource: target.resource, revision: revision + 1)
         let causes = Self.validationCauses(object, resource: target.resource)
         guard causes.isEmpty else { throw APIStatusError.invalid(target.resource, name: key.name, causes: causes) }
         let stored = StoredObject(body: object, managers: managers)
