@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import WherryKube
 import WherryScenarios
@@ -79,5 +80,40 @@ struct E2ETests {
             throw error
         }
         await rejected.shutdown()
+    }
+
+    @Test("RBAC that refuses one kind fails that object alone, naming verb, resource and namespace")
+    func forbiddenKind() async throws {
+        let path = ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"]!
+        let base = KubeConnection(try KubeConfigLoader().load(explicitPath: path))
+        let clients = Clients()
+        do {
+            try await withScenarios { scenarios in
+                try await scenarios.forbiddenKindStaysWithItsObject { token in
+                    var connection = base
+                    connection.clientCertificatePEM = nil
+                    connection.clientKeyPEM = nil
+                    connection.credentials = .bearer(token)
+                    let api = try HTTPKubeAPI(connection: connection, logger: Logger(label: "wherry.e2e"))
+                    clients.add(api)
+                    return api
+                }
+            }
+        } catch {
+            await clients.shutdown()
+            throw error
+        }
+        await clients.shutdown()
+    }
+}
+
+/// Clients a scenario opened, closed when it ends.
+final class Clients: Sendable {
+    private let opened = Mutex<[HTTPKubeAPI]>([])
+
+    func add(_ api: HTTPKubeAPI) { opened.withLock { $0.append(api) } }
+
+    func shutdown() async {
+        for api in opened.withLock({ $0 }) { await api.shutdown() }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 public import WherryKube
 import WherryModel
@@ -118,5 +119,61 @@ extension ApplyScenarios {
         #expect(error.description.contains(rejected.server))
         #expect(error.description.contains("HTTP 401"))
         #expect(!error.description.contains("\n"), "one sentence: \(error)")
+    }
+}
+
+extension ApplyScenarios {
+    /// RBAC that allows ConfigMaps but not Secrets: the Secret fails alone, naming the verb, resource and namespace
+    /// refused, and nothing is called cluster-wide. (Server-side apply of a new object needs `create` as well as
+    /// `patch`.) Needs a real server with RBAC and the token controller.
+    public func forbiddenKindStaysWithItsObject(
+        connect: @Sendable (String) throws -> any KubeAPI
+    ) async throws {
+        let account = parse(#"{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"limited"}}"#)
+        let token = parse(
+            #"{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/service-account-token","metadata":{"name":"limited-token","annotations":{"kubernetes.io/service-account.name":"limited"}}}"#
+        )
+        let role = parse(
+            #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"configmaps-only"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list","create","patch"]}]}"#
+        )
+        let binding = parse(
+            #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"limited"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"configmaps-only"},"subjects":[{"kind":"ServiceAccount","name":"limited","namespace":"\#(namespace)"}]}"#
+        )
+        _ = try await manager.apply([namespaceObject, account, role, binding], options: options())
+        // The token controller fills the Secret in moments; it deletes one that names an account it has not seen
+        // yet, so the Secret is applied again until it stays.
+        var value: String?
+        for _ in 0..<50 where value == nil {
+            switch await readObject("/api/v1/namespaces/\(namespace)/secrets/limited-token") {
+            case .success(let secret): value = secret["data"]?["token"]?.stringValue
+            case .failure(let error) where error.isNotFound: _ = try await manager.apply([token], options: options())
+            case .failure(let error): throw error
+            }
+            if value == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let encoded = try #require(value, "the token controller did not fill the service account token")
+        let decoded = try #require(Data(base64Encoded: encoded).flatMap { String(data: $0, encoding: .utf8) })
+        let limited = try connect(decoded)
+        let limitedManager = ResourceManager(api: limited, logger: manager.logger)
+        let secret = parse(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"refused"},"stringData":{"a":"b"}}"#)
+        let error = try await #require(throws: ApplyError.self) {
+            try await limitedManager.apply([configMap("allowed"), secret], options: options())
+        }
+        #expect(!error.isClusterWide)
+        #expect(error.step == .validation)
+        #expect(error.failures.map(\.ref.description) == ["Secret/\(namespace)/refused"], "\(error)")
+        let message = try #require(error.failures.first?.message)
+        #expect(message.contains(#"cannot patch resource "secrets""#), "\(message)")
+        #expect(message.contains(#"in the namespace "\#(namespace)""#), "\(message)")
+        #expect(error.failures.first?.code == 403)
+    }
+
+    /// One GET as a result (a typed-throw `catch` in the loop above crashes the compiler).
+    private func readObject(_ path: String) async -> Result<JSONValue, KubeAPIError> {
+        do {
+            return .success(try await api.get(path))
+        } catch {
+            return .failure(error)
+        }
     }
 }

