@@ -50,30 +50,19 @@ public struct ServiceRenderer: Sendable {
         self.logger = logger
     }
 
-    /// Resolves the branch head, checks it out, renders the directory and labels every object.
+    /// Resolves the branch head (unless `resolved` already holds the answer of `ls-remote` for the service's
+    /// repository), checks it out, renders the directory and labels every object.
     public func render(
-        _ service: ServiceConfig, in config: WherryConfig
+        _ service: ServiceConfig, in config: WherryConfig, resolved: Result<String, GitError>? = nil
     ) async throws(ServiceRenderError)
         -> RenderedService
     {
-        guard let repositoryConfig = config.repository(for: service) else {
-            throw ServiceRenderError(
-                service: service.name, step: .credentials,
-                problems: ["repository '\(service.repository)' is not configured"],
-                isTransient: false)
-        }
-        let repository: GitRepository
-        do {
-            repository = try repositoryConfig.gitRepository(environment: environment)
-        } catch {
-            throw ServiceRenderError(
-                service: service.name, step: .credentials, problems: error.issues.map(\.description), isTransient: false
-            )
-        }
+        let (repositoryConfig, repository) = try gitRepository(for: service, in: config)
         let checkout: GitCheckout
         let tree: String
         do {
-            let commit = try await git.resolve(repository)
+            let commit: String
+            if let resolved { commit = try resolved.get() } else { commit = try await git.resolve(repository) }
             checkout = try await git.checkout(repository, commit: commit)
             tree = try await git.treeHash(repository, commit: commit, path: service.directory)
         } catch {
@@ -104,25 +93,71 @@ public struct ServiceRenderer: Sendable {
 }
 
 extension ServiceRenderer {
-    /// Renders services concurrently (services on one repository share its `ls-remote` and fetch); results come
-    /// back in the order of `services`.
+    /// Services rendered at once: each may run git and kubectl, so this bounds processes and open files.
+    public static let servicesAtOnce = 16
+
+    /// Renders services, ``servicesAtOnce`` at a time, after one `ls-remote` per repository (so services on one
+    /// repository render the same commit, and an unreachable remote is asked once, not once per service). Results
+    /// come back in the order of `services`.
     public func renderAll(
         _ services: [ServiceConfig], in config: WherryConfig
     ) async
         -> [Result<RenderedService, ServiceRenderError>]
     {
-        await concurrentMap(services, limit: services.count) { service in await outcome(of: service, in: config) }
+        var firstOfRepository: [String: ServiceConfig] = [:]
+        for service in services where firstOfRepository[service.repository] == nil {
+            firstOfRepository[service.repository] = service
+        }
+        let resolvedHeads = await concurrentMap(Array(firstOfRepository.values), limit: 8) { service in
+            (service.repository, await head(of: service, in: config))
+        }
+        var heads: [String: Result<String, GitError>] = [:]
+        for case (let key, let head?) in resolvedHeads { heads[key] = head }
+        let resolved = heads
+        return await concurrentMap(services, limit: Self.servicesAtOnce) { service in
+            await outcome(of: service, in: config, resolved: resolved[service.repository])
+        }
+    }
+
+    /// The branch head of a service's repository; `nil` when the repository cannot even be described (the
+    /// service's own render then reports why).
+    private func head(of service: ServiceConfig, in config: WherryConfig) async -> Result<String, GitError>? {
+        guard let (_, repository) = try? gitRepository(for: service, in: config) else { return nil }
+        do {
+            return .success(try await git.resolve(repository))
+        } catch {
+            return .failure(error)
+        }
     }
 
     private func outcome(
-        of service: ServiceConfig, in config: WherryConfig
+        of service: ServiceConfig, in config: WherryConfig, resolved: Result<String, GitError>?
     ) async
         -> Result<RenderedService, ServiceRenderError>
     {
         do {
-            return .success(try await render(service, in: config))
+            return .success(try await render(service, in: config, resolved: resolved))
         } catch {
             return .failure(error)
+        }
+    }
+
+    /// The service's repository settings and the git remote they describe, credentials read.
+    func gitRepository(
+        for service: ServiceConfig, in config: WherryConfig
+    ) throws(ServiceRenderError) -> (RepositoryConfig, GitRepository) {
+        guard let repositoryConfig = config.repository(for: service) else {
+            throw ServiceRenderError(
+                service: service.name, step: .credentials,
+                problems: ["repository '\(service.repository)' is not configured"],
+                isTransient: false)
+        }
+        do {
+            return (repositoryConfig, try repositoryConfig.gitRepository(environment: environment))
+        } catch {
+            throw ServiceRenderError(
+                service: service.name, step: .credentials, problems: error.issues.map(\.description), isTransient: false
+            )
         }
     }
 }

@@ -124,6 +124,8 @@ extension ResourceManager {
             try await waitUntilReady(firstPlan.ready.map(\.object), timeout: options.waitTimeout, applied: changes)
             if firstPlan.ready.contains(where: { $0.object.kind == "CustomResourceDefinition" }) {
                 await mapper.invalidate()
+                let waitingKinds = Set(restPlan.deferred.map(\.groupVersionKind)).intersection(definedKinds)
+                try await waitUntilServed(waitingKinds, timeout: options.waitTimeout, applied: changes)
             }
             clock.lap("wait for first stage", objects: firstPlan.ready.count)
         }

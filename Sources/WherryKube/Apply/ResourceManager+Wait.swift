@@ -60,4 +60,24 @@ extension ResourceManager {
             return (established, "condition Established is not True")
         }
     }
+
+    /// Waits until discovery lists every kind: an Established CRD can take a moment to appear there.
+    func waitUntilServed(
+        _ kinds: Set<GroupVersionKind>, timeout: Duration, applied: ChangeSet
+    ) async throws(ApplyError) {
+        let deadline = ContinuousClock.now + timeout
+        var missing = kinds
+        while !missing.isEmpty, ContinuousClock.now < deadline {
+            for kind in missing where (try? await mapper.mapping(for: kind)) != nil { missing.remove(kind) }
+            guard !missing.isEmpty else { return }
+            do {
+                try await Task.sleep(for: .milliseconds(200))
+            } catch {
+                throw ApplyError(
+                    cluster: HTTPKubeAPI.cancelled("wait for discovery"), server: api.server, applied: applied)
+            }
+            await mapper.invalidate()
+        }
+        // Still missing: planning reports those objects with the mapper's message.
+    }
 }

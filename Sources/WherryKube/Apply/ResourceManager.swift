@@ -134,7 +134,9 @@ public struct ApplyError: Error, Sendable, CustomStringConvertible {
         self.applied = applied
         clusterError = error
         clusterProblem = error.isClusterWide ? error.clusterSummary(server: server) : nil
-        if clusterProblem == nil {
+        if error.isCancelled {
+            clusterProblem = "the sync was cancelled"
+        } else if clusterProblem == nil {
             var copy = error
             copy.object = nil
             clusterProblem = "API discovery at \(server) failed: \(copy.description)"
