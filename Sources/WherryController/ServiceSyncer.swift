@@ -22,6 +22,20 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether a later attempt may succeed without a change in Git (a controller retries these with backoff).
+    public var isTransient: Bool {
+        switch self {
+        case .render(let error): error.isTransient
+        case .apply(_, _, let error): error.isTransient
+        }
+    }
+
+    /// Whether the sync was cancelled (shutdown, a newer trigger): not a failure to record.
+    public var isCancelled: Bool {
+        if case .apply(_, _, let error) = self { return error.isCancelled }
+        return false
+    }
+
     /// The cluster-wide failure behind this error, when there is one: every other service would fail alike.
     public var clusterProblem: String? {
         if case .apply(_, _, let error) = self, error.isClusterWide { return error.description }

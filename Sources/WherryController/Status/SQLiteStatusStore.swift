@@ -1,0 +1,222 @@
+import Foundation
+import GRDB
+import WherryModel
+
+/// A ``StatusStore`` in SQLite (GRDB): `<state_dir>/wherry.sqlite`, in WAL mode, with named migrations. Opening it
+/// checks that it can be read and written, so a damaged or read-only file is a clear error at start, not a crash
+/// in the middle of a run.
+public final class SQLiteStatusStore: StatusStore {
+    /// The database file.
+    public let path: String
+    private let pool: DatabasePool
+
+    /// The file name inside the state directory.
+    public static let fileName = "wherry.sqlite"
+
+    /// Opens (creating when missing) the store in `directory`.
+    public convenience init(directory: String) throws(StatusStoreError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StatusStoreError(
+                "state directory \(directory) cannot be created (\(error.localizedDescription)); pass a writable "
+                    + "--state-dir")
+        }
+        try self.init(path: directory + "/" + Self.fileName)
+    }
+
+    /// Opens (creating when missing) the store at `path` and brings its schema up to date.
+    public init(path: String) throws(StatusStoreError) {
+        self.path = path
+        do {
+            pool = try DatabasePool(path: path)
+            try Self.migrator.migrate(pool)
+            // A write proves the file is writable now, not at the first reconcile.
+            try pool.write { db in try db.execute(sql: "UPDATE wherry_meta SET opened_at = ?", arguments: [Date()]) }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
+    /// The schema, one named migration per change; applied migrations are never edited.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: service status and history") { db in
+            try db.create(table: "wherry_meta") { table in
+                table.column("opened_at", .datetime)
+            }
+            try db.execute(sql: "INSERT INTO wherry_meta (opened_at) VALUES (NULL)")
+            try db.create(table: "service_status") { table in
+                table.primaryKey("service", .text)
+                table.column("last_applied_revision", .text)
+                table.column("last_applied_tree", .text)
+                table.column("last_applied_at", .double)
+                table.column("last_attempt_at", .double).notNull()
+                table.column("last_result", .text).notNull()
+                table.column("last_error", .text)
+                table.column("counts", .text).notNull()
+                table.column("duration_seconds", .double).notNull()
+            }
+            try db.create(table: "history") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("service", .text).notNull().indexed()
+                table.column("revision", .text).notNull()
+                table.column("result", .text).notNull()
+                table.column("error", .text)
+                table.column("first_at", .double).notNull()
+                table.column("last_at", .double).notNull()
+                table.column("count", .integer).notNull()
+                table.column("counts", .text).notNull()
+                table.column("duration_seconds", .double).notNull()
+            }
+        }
+        return migrator
+    }
+
+    public func record(_ attempt: ReconcileAttempt) async throws(StatusStoreError) {
+        do {
+            try await pool.write { db in
+                let previous = try Self.status(of: attempt.service, in: db)
+                let status = StatusRules.status(after: attempt, previous: previous)
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO service_status (service, last_applied_revision, last_applied_tree,
+                            last_applied_at, last_attempt_at, last_result, last_error, counts, duration_seconds)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        status.service, status.lastAppliedRevision, status.lastAppliedTreeHash,
+                        status.lastAppliedAt?.timeIntervalSince1970, status.lastAttemptAt.timeIntervalSince1970,
+                        status.lastResult.rawValue, status.lastError, Self.encode(status.counts),
+                        status.durationSeconds,
+                    ])
+                let newest = try Row.fetchOne(
+                    db, sql: "SELECT * FROM history WHERE service = ? ORDER BY id DESC LIMIT 1",
+                    arguments: [attempt.service])
+                if let newest, StatusRules.repeats(attempt, Self.entry(newest)) {
+                    try db.execute(
+                        sql: """
+                            UPDATE history SET count = count + 1, last_at = ?, counts = ?, duration_seconds = ?
+                            WHERE id = ?
+                            """,
+                        arguments: [
+                            attempt.startedAt.timeIntervalSince1970, Self.encode(attempt.counts),
+                            attempt.durationSeconds, newest["id"] as Int64,
+                        ])
+                } else {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO history (service, revision, result, error, first_at, last_at, count, counts,
+                                duration_seconds)
+                            VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+                            """,
+                        arguments: [
+                            attempt.service, attempt.revision, attempt.result.rawValue, attempt.error,
+                            attempt.startedAt.timeIntervalSince1970, attempt.startedAt.timeIntervalSince1970,
+                            Self.encode(attempt.counts), attempt.durationSeconds,
+                        ])
+                    try db.execute(
+                        sql: """
+                            DELETE FROM history WHERE service = ? AND id NOT IN
+                                (SELECT id FROM history WHERE service = ? ORDER BY id DESC LIMIT ?)
+                            """,
+                        arguments: [attempt.service, attempt.service, StatusRules.historyLimit])
+                }
+            }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
+    public func status(of service: String) async throws(StatusStoreError) -> ServiceStatus? {
+        do {
+            return try await pool.read { db in try Self.status(of: service, in: db) }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
+    public func statuses() async throws(StatusStoreError) -> [ServiceStatus] {
+        do {
+            return try await pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM service_status ORDER BY service").map(Self.status)
+            }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
+    public func history(of service: String) async throws(StatusStoreError) -> [HistoryEntry] {
+        do {
+            return try await pool.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT * FROM history WHERE service = ? ORDER BY id DESC", arguments: [service]
+                ).map(Self.entry)
+            }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
+    // MARK: - Rows
+
+    private static func status(of service: String, in db: Database) throws -> ServiceStatus? {
+        try Row.fetchOne(db, sql: "SELECT * FROM service_status WHERE service = ?", arguments: [service]).map(status)
+    }
+
+    private static func status(_ row: Row) -> ServiceStatus {
+        ServiceStatus(
+            service: row["service"], lastAppliedRevision: row["last_applied_revision"],
+            lastAppliedTreeHash: row["last_applied_tree"],
+            lastAppliedAt: (row["last_applied_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            lastAttemptAt: Date(timeIntervalSince1970: row["last_attempt_at"]),
+            lastResult: ReconcileResult(rawValue: row["last_result"]) ?? .failed, lastError: row["last_error"],
+            counts: decode(row["counts"]), durationSeconds: row["duration_seconds"])
+    }
+
+    private static func entry(_ row: Row) -> HistoryEntry {
+        HistoryEntry(
+            revision: row["revision"], result: ReconcileResult(rawValue: row["result"]) ?? .failed,
+            error: row["error"], firstAt: Date(timeIntervalSince1970: row["first_at"]),
+            lastAt: Date(timeIntervalSince1970: row["last_at"]), count: row["count"], counts: decode(row["counts"]),
+            durationSeconds: row["duration_seconds"])
+    }
+
+    /// Counts as a JSON object keyed by action, e.g. `{"created":2,"unchanged":5}`.
+    private static func encode(_ counts: [ApplyAction: Int]) -> String {
+        var object = JSONObject()
+        for action in ApplyAction.allCases {
+            if let count = counts[action] { object[action.rawValue] = .int(Int64(count)) }
+        }
+        return JSONValue.object(object).jsonString()
+    }
+
+    private static func decode(_ text: String) -> [ApplyAction: Int] {
+        var counts: [ApplyAction: Int] = [:]
+        for (key, value) in (try? JSONValue.parse(text))?.objectValue?.members ?? [] {
+            if let action = ApplyAction(rawValue: key), case .int(let count) = value { counts[action] = Int(count) }
+        }
+        return counts
+    }
+
+    /// What a database failure means for the user, with the file and what to do.
+    static func explain(_ error: any Error, path: String) -> StatusStoreError {
+        guard let database = error as? DatabaseError else {
+            return StatusStoreError("state database \(path): \(error)")
+        }
+        switch database.resultCode {
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return StatusStoreError(
+                "state database \(path) is not a SQLite database or is damaged; move it away (Wherry then starts "
+                    + "with no history and re-applies every service once) or restore it from a backup")
+        case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
+            return StatusStoreError(
+                "state database \(path) cannot be opened for writing; check that the state directory exists and is "
+                    + "writable by this user, or pass another --state-dir")
+        case .SQLITE_FULL:
+            return StatusStoreError("state database \(path): the disk is full; free space for the state directory")
+        default:
+            return StatusStoreError("state database \(path): \(database.message ?? "\(database.resultCode)")")
+        }
+    }
+}

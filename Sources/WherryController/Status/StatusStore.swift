@@ -1,0 +1,44 @@
+/// Where the controller keeps what it applied and what happened, per service, across restarts.
+public protocol StatusStore: Sendable {
+    /// Records one attempt: updates the service's status and history.
+    func record(_ attempt: ReconcileAttempt) async throws(StatusStoreError)
+
+    /// The status of one service; `nil` when it was never attempted.
+    func status(of service: String) async throws(StatusStoreError) -> ServiceStatus?
+
+    /// The status of every service ever attempted, by name.
+    func statuses() async throws(StatusStoreError) -> [ServiceStatus]
+
+    /// A service's history, newest first, at most ``StatusRules/historyLimit`` lines.
+    func history(of service: String) async throws(StatusStoreError) -> [HistoryEntry]
+}
+
+/// The state database could not be used; says which file and what to do.
+public struct StatusStoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// A ``StatusStore`` in memory, for tests and for runs that keep no state.
+public actor InMemoryStatusStore: StatusStore {
+    private var current: [String: ServiceStatus] = [:]
+    private var lines: [String: [HistoryEntry]] = [:]
+
+    public init() {}
+
+    public func record(_ attempt: ReconcileAttempt) async throws(StatusStoreError) {
+        current[attempt.service] = StatusRules.status(after: attempt, previous: current[attempt.service])
+        lines[attempt.service] = StatusRules.history(after: attempt, previous: lines[attempt.service] ?? [])
+    }
+
+    public func status(of service: String) async throws(StatusStoreError) -> ServiceStatus? { current[service] }
+
+    public func statuses() async throws(StatusStoreError) -> [ServiceStatus] {
+        current.values.sorted { $0.service < $1.service }
+    }
+
+    public func history(of service: String) async throws(StatusStoreError) -> [HistoryEntry] { lines[service] ?? [] }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import WherryController
+import WherryModel
+import WherryTesting
+
+/// The status store's rules, run against both stores: SQLite (a real file in a temp dir) and in memory.
+@Suite("Status store")
+struct StatusStoreTests {
+    enum Kind: String, CaseIterable { case sqlite, memory }
+
+    private func withStore(
+        _ kind: Kind, _ body: (any StatusStore, TemporaryDirectory) async throws -> Void
+    )
+        async throws
+    {
+        let directory = try TemporaryDirectory(prefix: "state")
+        defer { directory.remove() }
+        let store: any StatusStore =
+            kind == .sqlite ? try SQLiteStatusStore(directory: directory.path) : InMemoryStatusStore()
+        try await body(store, directory)
+    }
+
+    private func attempt(
+        _ revision: String, _ result: ReconcileResult, error: String? = nil, at seconds: Double, service: String = "web"
+    ) -> ReconcileAttempt {
+        ReconcileAttempt(
+            service: service, revision: revision, treeHash: "tree-\(revision)", result: result, error: error,
+            counts: result == .succeeded ? [.created: 2, .unchanged: 3] : [:],
+            startedAt: Date(timeIntervalSince1970: seconds), durationSeconds: 0.5)
+    }
+
+    @Test("a failure never moves the applied revision; a success does", arguments: Kind.allCases)
+    func appliedRevision(kind: Kind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.record(attempt("aaa", .succeeded, at: 100))
+            try await store.record(attempt("bbb", .failed, error: "Deployment/web/api: invalid", at: 200))
+            let status = try #require(try await store.status(of: "web"))
+            #expect(status.lastAppliedRevision == "aaa")
+            #expect(status.lastAppliedTreeHash == "tree-aaa")
+            #expect(status.lastAppliedAt == Date(timeIntervalSince1970: 100))
+            #expect(status.lastAttemptAt == Date(timeIntervalSince1970: 200))
+            #expect(status.lastResult == .failed)
+            #expect(status.lastError == "Deployment/web/api: invalid")
+            try await store.record(attempt("bbb", .succeeded, at: 300))
+            let fixed = try #require(try await store.status(of: "web"))
+            #expect(fixed.lastAppliedRevision == "bbb")
+            #expect(fixed.lastError == nil)
+            #expect(fixed.counts == [.created: 2, .unchanged: 3])
+            #expect(try await store.status(of: "other") == nil)
+        }
+    }
+
+    @Test("history repeats collapse into one counted line, newest first, at most 20", arguments: Kind.allCases)
+    func history(kind: Kind) async throws {
+        try await withStore(kind) { store, _ in
+            for second in 0..<5 { try await store.record(attempt("aaa", .failed, error: "boom", at: Double(second))) }
+            try await store.record(attempt("aaa", .succeeded, at: 10))
+            let lines = try await store.history(of: "web")
+            #expect(lines.map(\.result) == [.succeeded, .failed])
+            #expect(lines[1].count == 5)
+            #expect(lines[1].firstAt == Date(timeIntervalSince1970: 0))
+            #expect(lines[1].lastAt == Date(timeIntervalSince1970: 4))
+            for index in 0..<30 { try await store.record(attempt("c\(index)", .succeeded, at: Double(100 + index))) }
+            let kept = try await store.history(of: "web")
+            #expect(kept.count == StatusRules.historyLimit)
+            #expect(kept.first?.revision == "c29")
+            #expect(kept.last?.revision == "c10")
+        }
+    }
+
+    @Test("statuses lists every service by name")
+    func statuses() async throws {
+        try await withStore(.sqlite) { store, _ in
+            try await store.record(attempt("a", .succeeded, at: 1, service: "web"))
+            try await store.record(attempt("b", .failed, error: "x", at: 2, service: "api"))
+            #expect(try await store.statuses().map(\.service) == ["api", "web"])
+        }
+    }
+
+    @Test("what was recorded survives reopening the file")
+    func survivesRestart() async throws {
+        let directory = try TemporaryDirectory(prefix: "state")
+        defer { directory.remove() }
+        do {
+            let store = try SQLiteStatusStore(directory: directory.path)
+            try await store.record(attempt("aaa", .succeeded, at: 100))
+        }
+        let reopened = try SQLiteStatusStore(directory: directory.path)
+        #expect(try await reopened.status(of: "web")?.lastAppliedRevision == "aaa")
+        #expect(try await reopened.history(of: "web").count == 1)
+    }
+
+    @Test("a file that is not a database is a clear error at open, naming the file and what to do")
+    func corrupt() throws {
+        let directory = try TemporaryDirectory(prefix: "state")
+        defer { directory.remove() }
+        let path = try directory.write(SQLiteStatusStore.fileName, String(repeating: "not a database ", count: 400))
+        let error = try #require(throws: StatusStoreError.self) { try SQLiteStatusStore(path: path) }
+        #expect(error.message.contains(path))
+        #expect(error.message.contains("is not a SQLite database or is damaged; move it away"))
+    }
+
+    @Test("a state directory that cannot be written is a clear error at open")
+    func unwritable() throws {
+        let directory = try TemporaryDirectory(prefix: "state")
+        defer { directory.remove() }
+        let blocker = try directory.write("file", "a file where a directory should be")
+        let error = try #require(throws: StatusStoreError.self) {
+            try SQLiteStatusStore(directory: blocker + "/state")
+        }
+        #expect(error.message.contains("cannot be created"))
+        #expect(error.message.contains("--state-dir"))
+    }
+}
