@@ -57,14 +57,23 @@ public struct ServiceRenderer: Sendable {
     ) async throws(ServiceRenderError)
         -> RenderedService
     {
+        try await render(try await locate(service, in: config, resolved: resolved))
+    }
+
+    /// The first, cheap half of rendering: the commit checked out and the tree id of the service's directory,
+    /// enough to tell whether anything changed for it. No file is read.
+    public func locate(
+        _ service: ServiceConfig, in config: WherryConfig, resolved: Result<String, GitError>? = nil
+    ) async throws(ServiceRenderError)
+        -> ServiceCheckout
+    {
         let (repositoryConfig, repository) = try gitRepository(for: service, in: config)
-        let checkout: GitCheckout
-        let tree: String
         do {
             let commit: String
             if let resolved { commit = try resolved.get() } else { commit = try await git.resolve(repository) }
-            checkout = try await git.checkout(repository, commit: commit)
-            tree = try await git.treeHash(repository, commit: commit, path: service.directory)
+            let checkout = try await git.checkout(repository, commit: commit)
+            let tree = try await git.treeHash(repository, commit: commit, path: service.directory)
+            return ServiceCheckout(service: service, repository: repositoryConfig, checkout: checkout, treeHash: tree)
         } catch {
             let problem =
                 error.kind == .pathNotFound
@@ -72,9 +81,14 @@ public struct ServiceRenderer: Sendable {
             throw ServiceRenderError(
                 service: service.name, step: .git, problems: [problem], isTransient: error.isTransient)
         }
+    }
+
+    /// The second half: reads the directory of a located service and labels every object.
+    public func render(_ located: ServiceCheckout) async throws(ServiceRenderError) -> RenderedService {
+        let service = located.service
         var objects: [KubeObject]
         do {
-            objects = try await renderer.render(root: checkout.path, directory: service.directory)
+            objects = try await renderer.render(root: located.checkout.path, directory: service.directory)
         } catch {
             throw ServiceRenderError(
                 service: service.name, step: .render, problems: error.issues.map(\.description), isTransient: false)
@@ -84,12 +98,25 @@ public struct ServiceRenderer: Sendable {
         logger.debug(
             "Rendered service",
             metadata: [
-                "wherry.service": "\(service.name)", "wherry.revision": "\(checkout.commit)",
+                "wherry.service": "\(service.name)", "wherry.revision": "\(located.checkout.commit)",
                 "wherry.objects": "\(objects.count)",
             ])
         return RenderedService(
-            service: service, repository: repositoryConfig, commit: checkout.commit, treeHash: tree, objects: objects)
+            service: service, repository: located.repository, commit: located.checkout.commit,
+            treeHash: located.treeHash, objects: objects)
     }
+}
+
+/// A service's directory at one commit, checked out but not yet read.
+public struct ServiceCheckout: Sendable {
+    public var service: ServiceConfig
+    public var repository: RepositoryConfig
+    public var checkout: GitCheckout
+    /// Git tree id of the service's directory: unchanged tree, unchanged objects.
+    public var treeHash: String
+
+    /// The commit.
+    public var commit: String { checkout.commit }
 }
 
 extension ServiceRenderer {
