@@ -70,12 +70,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The controller's HTTP server: status API, manual sync, health.
+        .target(
+            name: "WherryHTTP",
+            dependencies: [
+                "WherryModel", "WherryGit", "WherryController",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "wherry",
             dependencies: [
-                "WherryModel", "WherryGit", "WherryRender", "WherryKube", "WherryController",
+                "WherryModel", "WherryGit", "WherryRender", "WherryKube", "WherryController", "WherryHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -138,6 +150,14 @@ let package = Package(
         .testTarget(
             name: "WherryControllerTests",
             dependencies: ["WherryController", "WherryTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WherryHTTPTests",
+            dependencies: [
+                "WherryHTTP", "WherryController", "WherryTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

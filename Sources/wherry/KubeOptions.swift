@@ -27,16 +27,18 @@ struct KubeOptions: ParsableArguments {
 
     @Option(
         help: """
-            Services applied at once. Requests in flight stay bounded by --concurrency however many services run, \
-            so many small services can fill the pipe.
+            Services applied at once (sync: 16, run: 4). Requests in flight stay bounded by --concurrency however \
+            many services run, so many small services can fill the pipe.
             """)
-    var maxConcurrentServices: Int = 16
+    var maxConcurrentServices: Int?
 
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         guard burst > 0 else { throw ValidationError("--burst must be at least 1") }
         guard qps >= 0 else { throw ValidationError("--qps must be 0 (no limit) or more") }
-        guard maxConcurrentServices > 0 else { throw ValidationError("--max-concurrent-services must be at least 1") }
+        guard (maxConcurrentServices ?? 1) > 0 else {
+            throw ValidationError("--max-concurrent-services must be at least 1")
+        }
     }
 
     /// Loads the kubeconfig and opens the client; a kubeconfig problem is a usage error (exit 2).

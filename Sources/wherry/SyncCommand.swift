@@ -53,7 +53,7 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let progress = Progress(total: services.count)
         let outcomes = await syncer.syncAll(
-            services, in: config, dryRun: dryRun, servicesAtOnce: kube.maxConcurrentServices
+            services, in: config, dryRun: dryRun, servicesAtOnce: kube.maxConcurrentServices ?? 16
         ) { service, _ in progress.finished(service.name) }
         progress.clear()
         await api.shutdown()

@@ -14,7 +14,8 @@ struct Wherry: AsyncParsableCommand {
             """,
         version: WherryVersion.current,
         subcommands: [
-            RenderCommand.self, ValidateCommand.self, DiffCommand.self, SyncCommand.self, VersionCommand.self,
+            RenderCommand.self, ValidateCommand.self, DiffCommand.self, SyncCommand.self, RunCommand.self,
+            VersionCommand.self,
         ]
     )
 

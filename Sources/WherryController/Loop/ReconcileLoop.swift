@@ -90,8 +90,8 @@ public final class ReconcileLoop: Service, Sendable {
 
     private func poll() async {
         await withTaskGroup(of: Void.self) { group in
-            for repository in config.repositories where config.services.contains(where: { $0.repository == repository.key })
-            {
+            for repository in config.repositories
+            where config.services.contains(where: { $0.repository == repository.key }) {
                 group.addTask { await self.poll(repository) }
             }
             group.addTask { await self.retryDueServices() }
@@ -112,7 +112,10 @@ public final class ReconcileLoop: Service, Sendable {
                 head = .failure(error)
             } catch {
                 // The repository's credentials cannot be read: each service's reconcile reports it.
-                head = .failure(GitError(kind: .authenticationFailed, operation: "credentials", remote: repository.displayName, message: "\(error)"))
+                head = .failure(
+                    GitError(
+                        kind: .authenticationFailed, operation: "credentials", remote: repository.displayName,
+                        message: "\(error)"))
             }
             state.withLock { state in
                 state.heads[repository.key] = head
@@ -155,7 +158,8 @@ public final class ReconcileLoop: Service, Sendable {
     private func enqueue(_ name: String, _ trigger: ReconcileTrigger, newCommit: Bool) {
         let now = self.now
         let start = state.withLock { state in
-            !state.stopping && state.schedules[name, default: ServiceSchedule()].request(trigger, newCommit: newCommit, now: now)
+            !state.stopping
+                && state.schedules[name, default: ServiceSchedule()].request(trigger, newCommit: newCommit, now: now)
         }
         if start { workInput.yield(Work(service: name, trigger: trigger)) }
     }

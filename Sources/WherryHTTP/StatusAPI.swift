@@ -1,0 +1,184 @@
+import Foundation
+public import Hummingbird
+public import WherryController
+import WherryGit
+import WherryModel
+
+/// The controller's HTTP API: the seed's `/v1/gitops/repos`, per-service status and history, manual sync, and
+/// health. Every answer is JSON; errors are `{"error": {"message": "..."}}` with the fitting status code.
+public struct StatusAPI: Sendable {
+    public let config: WherryConfig
+    public let store: any StatusStore
+    public let loop: ReconcileLoop
+    /// The token manual syncs must present; `nil` turns manual sync off (403, never open).
+    private let apiToken: String?
+
+    public init(config: WherryConfig, store: any StatusStore, loop: ReconcileLoop, apiToken: String?) {
+        self.config = config
+        self.store = store
+        self.loop = loop
+        self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The routes, on a router ready to serve.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
+        router.get("/readyz") { _, _ in
+            loop.isReady
+                ? Self.json(["status": "ready"])
+                : Self.error(.serviceUnavailable, "not ready: the first poll of every repository has not finished")
+        }
+        router.get("/v1/gitops/repos") { _, _ in try await repos() }
+        router.get("/v1/gitops/services") { _, _ in try await services() }
+        router.get("/v1/gitops/services/:name") { _, context in
+            let name = context.parameters.get("name") ?? ""
+            guard let service = config.services.first(where: { $0.name == name }) else { return unknown(name) }
+            return Self.json(try await serviceJSON(service))
+        }
+        router.get("/v1/gitops/services/:name/history") { _, context in
+            let name = context.parameters.get("name") ?? ""
+            guard config.services.contains(where: { $0.name == name }) else { return unknown(name) }
+            return Self.json(["service": .string(name), "history": try await history(name)])
+        }
+        router.post("/v1/gitops/services/:name/sync") { request, context in
+            manualSync(request, name: context.parameters.get("name") ?? "")
+        }
+        for method: HTTPRequest.Method in [.get, .post, .put, .delete, .patch] {
+            router.on("**", method: method) { request, _ in
+                Self.error(.notFound, "no route \(request.method) \(request.uri.path)")
+            }
+        }
+        return router
+    }
+
+    // MARK: - Routes
+
+    /// The seed's shape: `count`, `repos[{repo, url, branch, last_deploy_time, last_commit_id, services,
+    /// service_count}]`, `timestamp`. The deploy time and commit are the last successful apply of any of the
+    /// repository's services.
+    private func repos() async throws -> Response {
+        let statuses = Dictionary(uniqueKeysWithValues: try await store.statuses().map { ($0.service, $0) })
+        let repositories = config.repositories.filter { repository in
+            config.services.contains { $0.repository == repository.key }
+        }
+        let items: [JSONValue] = repositories.map { repository in
+            let names = config.services.filter { $0.repository == repository.key }.map(\.name)
+            let latest = names.compactMap { statuses[$0] }.filter { $0.lastAppliedAt != nil }
+                .max { $0.lastAppliedAt! < $1.lastAppliedAt! }
+            return [
+                "repo": .string(repository.displayName), "url": .string(GitURL.redacted(repository.url)),
+                "branch": .string(repository.branch),
+                "last_deploy_time": latest?.lastAppliedAt.map { .string(Self.time($0)) } ?? .null,
+                "last_commit_id": latest?.lastAppliedRevision.map(JSONValue.string) ?? .null,
+                "services": .array(names.map(JSONValue.string)), "service_count": .int(Int64(names.count)),
+            ]
+        }
+        return Self.json([
+            "count": .int(Int64(items.count)), "repos": .array(items), "timestamp": .string(Self.time(Date())),
+        ])
+    }
+
+    private func services() async throws -> Response {
+        var items: [JSONValue] = []
+        for service in config.services { items.append(try await serviceJSON(service)) }
+        return Self.json(["count": .int(Int64(items.count)), "services": .array(items)])
+    }
+
+    /// One service: where it comes from, what was applied, the last attempt, and the schedule.
+    private func serviceJSON(_ service: ServiceConfig) async throws -> JSONValue {
+        let status = try await store.status(of: service.name)
+        let schedule = loop.schedules[service.name] ?? ServiceSchedule()
+        let repository = config.repository(for: service)
+        let state: String =
+            if service.suspend { "suspended" } else if schedule.running { "reconciling" } else {
+                status?.lastResult.rawValue ?? "pending"
+            }
+        var object: JSONObject = [
+            "name": .string(service.name), "repo": .string(repository?.displayName ?? service.repository),
+            "branch": .string(repository?.branch ?? ""), "k8s_yaml_dir": .string(service.directory),
+            "suspended": .bool(service.suspend), "state": .string(state),
+            "last_applied_revision": status?.lastAppliedRevision.map(JSONValue.string) ?? .null,
+            "last_applied_time": status?.lastAppliedAt.map { .string(Self.time($0)) } ?? .null,
+            "last_attempt_time": status.map { .string(Self.time($0.lastAttemptAt)) } ?? .null,
+            "last_result": status.map { .string($0.lastResult.rawValue) } ?? .null,
+            "last_error": status?.lastError.map(JSONValue.string) ?? .null,
+            "changes": Self.counts(status?.counts ?? [:]),
+            "duration_seconds": status.map { .double($0.durationSeconds) } ?? .null,
+            "consecutive_failures": .int(Int64(schedule.failures)),
+        ]
+        if let namespace = service.namespace { object["namespace"] = .string(namespace) }
+        return .object(object)
+    }
+
+    private func history(_ name: String) async throws -> JSONValue {
+        .array(
+            try await store.history(of: name).map { entry in
+                [
+                    "revision": .string(entry.revision), "result": .string(entry.result.rawValue),
+                    "error": entry.error.map(JSONValue.string) ?? .null,
+                    "first_time": .string(Self.time(entry.firstAt)), "last_time": .string(Self.time(entry.lastAt)),
+                    "count": .int(Int64(entry.count)), "changes": Self.counts(entry.counts),
+                    "duration_seconds": .double(entry.durationSeconds),
+                ]
+            })
+    }
+
+    /// `POST /v1/gitops/services/{name}/sync`: a bearer token is required; without one configured the route is
+    /// off (403), never open.
+    private func manualSync(_ request: Request, name: String) -> Response {
+        guard let apiToken else {
+            return Self.error(
+                .forbidden,
+                "manual sync is off: set api_token_env in the config to the name of an environment variable that "
+                    + "holds a token, and send it as 'Authorization: Bearer <token>'")
+        }
+        let presented = request.headers[.authorization].flatMap { header -> String? in
+            header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : nil
+        }
+        guard let presented, Self.constantTimeEqual(presented, apiToken) else {
+            var response = Self.error(.unauthorized, "a valid 'Authorization: Bearer <token>' header is required")
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        guard loop.trigger(service: name, .manual) else { return unknown(name) }
+        return Self.json(["service": .string(name), "status": "queued"], status: .accepted)
+    }
+
+    private func unknown(_ name: String) -> Response {
+        Self.error(.notFound, "no service named '\(name)' in \(config.file)")
+    }
+
+    // MARK: - Encoding
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: value.prettyJSONString() + "\n")))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(["error": ["message": .string(message)]], status: status)
+    }
+
+    /// ISO 8601 in UTC with `Z`, whole seconds, as the seed writes times.
+    static func time(_ date: Date) -> String { date.formatted(.iso8601) }
+
+    static func counts(_ counts: [ApplyAction: Int]) -> JSONValue {
+        var object = JSONObject()
+        for action in ApplyAction.allCases {
+            if let count = counts[action] { object[action.rawValue] = .int(Int64(count)) }
+        }
+        return .object(object)
+    }
+
+    /// Compares without stopping at the first difference, so timing does not reveal the token.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (Array(a.utf8), Array(b.utf8))
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for index in 0..<max(x.count, y.count) {
+            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
+        }
+        return difference == 0
+    }
+}

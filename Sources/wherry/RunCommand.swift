@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import WherryController
+import WherryHTTP
+import WherryKube
+
+/// `wherry run`: the controller — the reconcile loop and the HTTP API, until SIGTERM or SIGINT.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the controller: poll Git, apply what changed, serve the status API.",
+        discussion: """
+            Polls every repository once per poll_interval (one ls-remote each) and applies each service whose \
+            directory changed since its last successful apply; failures are retried with backoff. What was applied \
+            is kept in <state-dir>/wherry.sqlite, so a restart does not re-apply unchanged services. The status API \
+            (GET /v1/gitops/repos, /v1/gitops/services, /healthz, /readyz) listens on --listen. SIGTERM or SIGINT \
+            stops polling, lets applies in flight finish, and exits 0.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var kube: KubeOptions
+
+    @Option(help: "Address of the HTTP API, HOST:PORT.")
+    var listen: String = "127.0.0.1:8080"
+
+    func validate() throws {
+        guard Self.address(listen) != nil else {
+            throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
+        }
+    }
+
+    func run() async throws {
+        options.logging.bootstrap()
+        let config = try options.load().config
+        let stateDirectory = options.stateDirectory(config)
+        let store: SQLiteStatusStore
+        do {
+            store = try SQLiteStatusStore(directory: stateDirectory)
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitStatus.usage.code
+        }
+        let apiToken = config.apiTokenEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
+        if let name = config.apiTokenEnv, apiToken == nil {
+            Terminal.error("api_token_env names \(name), which is not set: manual sync stays off")
+        }
+        let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
+        let syncer = ServiceSyncer(
+            renderer: options.serviceRenderer(for: config),
+            manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
+            concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)
+        let loop = ReconcileLoop(
+            config: config, reconciler: Reconciler(syncer: syncer, store: store),
+            maxConcurrentServices: kube.maxConcurrentServices ?? 4)
+        let (host, port) = Self.address(listen)!
+        let logger = Logger(label: "wherry.http")
+        let app = Application(
+            router: StatusAPI(config: config, store: store, loop: loop, apiToken: apiToken).router(),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "wherry"),
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: loop), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "wherry")))
+        Logger(label: "wherry").info(
+            "Wherry controller starting",
+            metadata: [
+                "wherry.listen": "\(listen)", "wherry.services": "\(config.services.count)",
+                "wherry.state_dir": "\(stateDirectory)",
+            ])
+        try await group.run()
+        await api.shutdown()
+    }
+
+    /// `HOST:PORT` split, or `nil` when it is not one.
+    static func address(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+import WherryController
+import WherryGit
+import WherryKube
+import WherryModel
+import WherryTesting
+
+/// The loop running for real: a git repository, a fake cluster, polls every second.
+@Suite("The reconcile loop")
+struct ReconcileLoopTests {
+    private static func configMap(_ name: String, _ value: String) -> String {
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(name)\n  namespace: default\ndata:\n  k: \"\(value)\"\n"
+    }
+
+    /// Waits up to `seconds` for `condition`.
+    private static func eventually(_ seconds: Int = 15, _ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<(seconds * 10) {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    @Test("applies a pushed commit; a commit for service b costs service a nothing; shutdown ends the run")
+    func pushThenShutdown() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            let cache = try TemporaryDirectory(prefix: "cache")
+            defer { remote.remove(); cache.remove() }
+            try await remote.commit(["a/cm.yaml": Self.configMap("a", "1"), "b/cm.yaml": Self.configMap("b", "1")])
+            let text = """
+                github_configs:
+                  r: {url: \(remote.fileURL)}
+                services:
+                  - {name: a, github: r, k8s_yaml_dir: a}
+                  - {name: b, github: r, k8s_yaml_dir: b}
+                poll_interval: 1
+                """
+            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            let api = try HTTPKubeAPI(connection: KubeConnection(server: server.baseURL), logger: quiet)
+            let store = InMemoryStatusStore()
+            let syncer = ServiceSyncer(
+                renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
+                manager: ResourceManager(api: api, logger: quiet), logger: quiet)
+            let loop = ReconcileLoop(
+                config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet), logger: quiet)
+            let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                func value(_ name: String) -> JSONValue? {
+                    server.object(resource: "configmaps", namespace: "default", name: name)?["data"]?["k"]
+                }
+                #expect(try await Self.eventually { value("a") == "1" && value("b") == "1" })
+                #expect(try await Self.eventually { loop.isReady })
+                let applied = try #require(try await store.status(of: "a")?.lastAppliedRevision)
+                server.resetRequests()
+                let second = try await remote.commit(["b/cm.yaml": Self.configMap("b", "2")])
+                #expect(try await Self.eventually { value("b") == "2" })
+                #expect(try await Self.eventually { try await store.status(of: "b")?.lastAppliedRevision == second })
+                #expect(server.requests.filter { $0.path.hasSuffix("/configmaps/a") }.isEmpty)
+                #expect(try await store.status(of: "a")?.lastAppliedRevision == applied)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            await api.shutdown()
+        }
+    }
+}
