@@ -12,12 +12,18 @@ public struct StatusAPI: Sendable {
     public let loop: ReconcileLoop
     /// The token manual syncs must present; `nil` turns manual sync off (403, never open).
     private let apiToken: String?
+    /// The GitHub push webhook.
+    private let webhook: GitHubWebhook
 
-    public init(config: WherryConfig, store: any StatusStore, loop: ReconcileLoop, apiToken: String?) {
+    public init(
+        config: WherryConfig, store: any StatusStore, loop: ReconcileLoop, apiToken: String?,
+        webhookSecret: String? = nil
+    ) {
         self.config = config
         self.store = store
         self.loop = loop
         self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : $0 }
+        webhook = GitHubWebhook(config: config, loop: loop, secret: webhookSecret)
     }
 
     /// The routes, on a router ready to serve.
@@ -44,6 +50,7 @@ public struct StatusAPI: Sendable {
         router.post("/v1/gitops/services/:name/sync") { request, context in
             manualSync(request, name: context.parameters.get("name") ?? "")
         }
+        webhook.register(on: router)
         for method: HTTPRequest.Method in [.get, .post, .put, .delete, .patch] {
             router.on("**", method: method) { request, _ in
                 Self.error(.notFound, "no route \(request.method) \(request.uri.path)")

@@ -16,7 +16,8 @@ struct RunCommand: AsyncParsableCommand {
             Polls every repository once per poll_interval (one ls-remote each) and applies each service whose \
             directory changed since its last successful apply; failures are retried with backoff. What was applied \
             is kept in <state-dir>/wherry.sqlite, so a restart does not re-apply unchanged services. The status API \
-            (GET /v1/gitops/repos, /v1/gitops/services, /healthz, /readyz) listens on --listen. SIGTERM or SIGINT \
+            (GET /v1/gitops/repos, /v1/gitops/services, /healthz, /readyz; POST .../sync and the GitHub push webhook \
+            /v1/gitops/webhook/github) listens on --listen. SIGTERM or SIGINT \
             stops polling, lets applies in flight finish, and exits 0.
             """
     )
@@ -48,6 +49,10 @@ struct RunCommand: AsyncParsableCommand {
         if let name = config.apiTokenEnv, apiToken == nil {
             Terminal.error("api_token_env names \(name), which is not set: manual sync stays off")
         }
+        let webhookSecret = config.webhookSecretEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
+        if let name = config.webhookSecretEnv, webhookSecret == nil {
+            Terminal.error("webhook_secret_env names \(name), which is not set: the GitHub webhook stays off")
+        }
         let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
         let syncer = ServiceSyncer(
             renderer: options.serviceRenderer(for: config),
@@ -59,7 +64,9 @@ struct RunCommand: AsyncParsableCommand {
         let (host, port) = Self.address(listen)!
         let logger = Logger(label: "wherry.http")
         let app = Application(
-            router: StatusAPI(config: config, store: store, loop: loop, apiToken: apiToken).router(),
+            router: StatusAPI(
+                config: config, store: store, loop: loop, apiToken: apiToken, webhookSecret: webhookSecret
+            ).router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "wherry"),
             logger: logger)
         let group = ServiceGroup(

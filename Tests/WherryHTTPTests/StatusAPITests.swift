@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdTesting
 import Logging
 import Testing
@@ -14,7 +16,8 @@ import WherryTesting
 struct StatusAPITests {
     /// Two repositories, three services; the store knows some history. The loop is built but not running.
     private func withAPI(
-        token: String? = "s3cret-token", _ body: @Sendable (any TestClientProtocol, ReconcileLoop) async throws -> Void
+        token: String? = "s3cret-token", webhookSecret: String? = "hook-secret",
+        _ body: @Sendable (any TestClientProtocol, ReconcileLoop) async throws -> Void
     ) async throws {
         let cache = try TemporaryDirectory(prefix: "cache")
         defer { cache.remove() }
@@ -49,7 +52,9 @@ struct StatusAPITests {
             renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
             manager: ResourceManager(api: api, logger: quiet), logger: quiet)
         let loop = ReconcileLoop(config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet))
-        let app = Application(router: StatusAPI(config: config, store: store, loop: loop, apiToken: token).router())
+        let app = Application(
+            router: StatusAPI(config: config, store: store, loop: loop, apiToken: token, webhookSecret: webhookSecret)
+                .router())
         do {
             try await app.test(.router) { client in try await body(client, loop) }
         } catch {
@@ -165,6 +170,89 @@ struct StatusAPITests {
         try await withAPI { client, _ in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .serviceUnavailable) }
+        }
+    }
+
+    private static func signed(_ body: String, secret: String = "hook-secret", event: String = "push") -> HTTPFields {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        let hex = mac.map { String(format: "%02x", $0) }.joined()
+        return [
+            HTTPField.Name("X-Hub-Signature-256")!: "sha256=\(hex)", HTTPField.Name("X-GitHub-Event")!: event,
+            .contentType: "application/json",
+        ]
+    }
+
+    private static func push(ref: String = "refs/heads/main", cloneURL: String, fullName: String = "") -> String {
+        #"{"ref":"\#(ref)","after":"abc","repository":{"full_name":"\#(fullName)","clone_url":"\#(cloneURL)"}}"#
+    }
+
+    @Test("a signed push starts the services of that repository and branch, whatever form its URL takes")
+    func webhookPush() async throws {
+        try await withAPI { client, loop in
+            let body = Self.push(cloneURL: "https://github.com/ai-infra-team/nokube.git")
+            try await client.execute(
+                uri: "/v1/gitops/webhook/github", method: .post, headers: Self.signed(body),
+                body: ByteBuffer(string: body)
+            ) { response in
+                #expect(response.status == .accepted)
+                let answer = try Self.json(response)
+                #expect(answer["services"] == ["etcd", "monitoring"])
+            }
+            #expect(loop.schedules["etcd"]?.running == true)
+            // An scp-like URL for the other repository, on its branch; its only service is suspended.
+            let site = Self.push(ref: "refs/heads/prod", cloneURL: "git@github.com:org/site")
+            try await client.execute(
+                uri: "/v1/gitops/webhook/github", method: .post, headers: Self.signed(site),
+                body: ByteBuffer(string: site)
+            ) { response in
+                let answer = try Self.json(response)
+                #expect(answer["status"] == "ignored")
+            }
+            // Another branch of a followed repository starts nothing.
+            let other = Self.push(ref: "refs/heads/dev", cloneURL: "https://github.com/AI-Infra-Team/nokube")
+            try await client.execute(
+                uri: "/v1/gitops/webhook/github", method: .post, headers: Self.signed(other),
+                body: ByteBuffer(string: other)
+            ) { response in
+                let answer = try Self.json(response)
+                #expect(answer["services"] == [])
+            }
+        }
+    }
+
+    @Test(
+        "webhook deliveries: bad or missing signature 401, ping 200, other events 202, 1 MiB limit, off without a secret"
+    )
+    func webhookCases() async throws {
+        try await withAPI { client, _ in
+            let body = Self.push(cloneURL: "https://github.com/AI-Infra-Team/nokube")
+            let path = "/v1/gitops/webhook/github"
+            try await client.execute(
+                uri: path, method: .post, headers: Self.signed(body, secret: "wrong"), body: ByteBuffer(string: body)
+            ) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: path, method: .post, body: ByteBuffer(string: body)) {
+                #expect($0.status == .unauthorized)
+            }
+            // A signature of another body does not carry over.
+            try await client.execute(
+                uri: path, method: .post, headers: Self.signed(body), body: ByteBuffer(string: body + " ")
+            ) { #expect($0.status == .unauthorized) }
+            try await client.execute(
+                uri: path, method: .post, headers: Self.signed("{}", event: "ping"), body: ByteBuffer(string: "{}")
+            ) { #expect($0.status == .ok) }
+            try await client.execute(
+                uri: path, method: .post, headers: Self.signed("{}", event: "issues"), body: ByteBuffer(string: "{}")
+            ) { #expect($0.status == .accepted) }
+            let huge = String(repeating: "x", count: (1 << 20) + 1)
+            try await client.execute(
+                uri: path, method: .post, headers: Self.signed(huge), body: ByteBuffer(string: huge)
+            ) { #expect($0.status == .contentTooLarge) }
+        }
+        try await withAPI(webhookSecret: nil) { client, _ in
+            try await client.execute(
+                uri: "/v1/gitops/webhook/github", method: .post, headers: Self.signed("{}"),
+                body: ByteBuffer(string: "{}")
+            ) { #expect($0.status == .forbidden) }
         }
     }
 }
