@@ -88,6 +88,7 @@ let package = Package(
             dependencies: [
                 "WherryModel", "WherryGit", "WherryRender", "WherryKube", "WherryController", "WherryHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,6 @@
 import Foundation
 import WherryExec
+import WherryTesting
 
 /// Runs the built `wherry` binary, as a user would.
 enum CLI {
@@ -38,5 +39,19 @@ enum CLI {
         let result = try await CommandRunner.run(
             Command(binary, arguments, environment: environment, workingDirectory: directory, timeout: .seconds(120)))
         return Output(exitCode: result.exitCode, stdout: result.stdoutText, stderr: result.stderr)
+    }
+
+    /// A kubeconfig for a server, with a token user (`kube-token-123456`, which must never be printed).
+    static func writeKubeconfig(in work: TemporaryDirectory, server: String) throws -> String {
+        try work.write(
+            "kubeconfig",
+            """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: fake, cluster: {server: "\(server)"}}]
+            users: [{name: me, user: {token: kube-token-123456}}]
+            contexts: [{name: fake, context: {cluster: fake, user: me}}]
+            current-context: fake
+            """)
     }
 }

@@ -12,20 +12,6 @@ struct SyncCommandTests {
         "k8s/unscoped.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: defaults\ndata:\n  a: \"1\"\n",
     ]
 
-    /// A kubeconfig for a server, with a token user.
-    private static func writeKubeconfig(in work: TemporaryDirectory, server: String) throws -> String {
-        try work.write(
-            "kubeconfig",
-            """
-            apiVersion: v1
-            kind: Config
-            clusters: [{name: fake, cluster: {server: "\(server)"}}]
-            users: [{name: me, user: {token: kube-token-123456}}]
-            contexts: [{name: fake, context: {cluster: fake, user: me}}]
-            current-context: fake
-            """)
-    }
-
     /// A remote with manifests, a config naming it, and a kubeconfig for the fake server.
     private func setUp(_ server: FakeAPIServer) async throws -> (GitRemoteFixture, TemporaryDirectory, [String]) {
         let remote = try await GitRemoteFixture()
@@ -35,7 +21,7 @@ struct SyncCommandTests {
             "gitops-config.yaml",
             "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: shop, github: r, k8s_yaml_dir: k8s, namespace: shop}\n"
         )
-        let kubeconfig = try Self.writeKubeconfig(in: work, server: server.baseURL)
+        let kubeconfig = try CLI.writeKubeconfig(in: work, server: server.baseURL)
         return (remote, work, ["-c", config, "--kubeconfig", kubeconfig, "--state-dir", work.path + "/state"])
     }
 
@@ -163,7 +149,7 @@ struct SyncCommandTests {
         let work = try TemporaryDirectory(prefix: "sync")
         let config = try work.write(
             "gitops-config.yaml", "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n" + services)
-        let kubeconfig = try Self.writeKubeconfig(in: work, server: server)
+        let kubeconfig = try CLI.writeKubeconfig(in: work, server: server)
         return (remote, work, ["-c", config, "--kubeconfig", kubeconfig, "--state-dir", work.path + "/state"])
     }
 
