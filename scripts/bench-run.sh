@@ -110,6 +110,8 @@ port=$((20000 + RANDOM % 20000))
 start_wherry 2 "$port"
 sleep 3
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$wherry_pid/status")
+anon=$(awk '/RssAnon/ {print $2}' "/proc/$wherry_pid/status")
+file=$(awk '/RssFile/ {print $2}' "/proc/$wherry_pid/status")
 before=$(counts)
 : > "$work/git.log"
 sleep 6.5
@@ -124,5 +126,6 @@ errors=$(grep -E 'Non-2xx|Socket errors' "$work/wrk.txt" || echo none)
 printf '\npush -> applied (webhook, median of 5)   %.3fs (max %.3fs; goal < 1 s)\n' "$push" "$push_max"
 printf 'unchanged polls over 6.5 s, 10 repos      %d ls-remote, %d other git processes, %d API requests (goal 0)\n' \
     "$polls" "$other_git" "$requests"
-printf 'RSS idle, 100 services                    %d MB (goal < 40 MB)\n' "$((rss / 1024))"
+printf 'RSS idle, 100 services                    %d MB (goal < 40 MB): %d MB private heap, %d MB file-backed (binary, Swift runtime)\n' \
+    "$((rss / 1024))" "$((anon / 1024))" "$((file / 1024))"
 printf 'status API, wrk -c32 5 s                  %s requests/s (goal >= 5000); errors: %s\n' "$rate" "$errors"

@@ -38,9 +38,9 @@ struct RunCommand: AsyncParsableCommand {
         options.logging.bootstrap()
         let config = try options.load().config
         let stateDirectory = options.stateDirectory(config)
-        let store: SQLiteStatusStore
+        let store: CachingStatusStore
         do {
-            store = try SQLiteStatusStore(directory: stateDirectory)
+            store = CachingStatusStore(try SQLiteStatusStore(directory: stateDirectory))
         } catch {
             Terminal.error("\(error)")
             throw ExitStatus.usage.code

@@ -1,0 +1,37 @@
+/// A ``StatusStore`` in front of another that keeps every service's status in memory: the controller is the only
+/// writer, so the status API answers from memory and never queues behind the database. History is read through.
+public actor CachingStatusStore: StatusStore {
+    private let base: any StatusStore
+    private var cache: [String: ServiceStatus]?
+
+    public init(_ base: any StatusStore) {
+        self.base = base
+    }
+
+    public func record(_ attempt: ReconcileAttempt) async throws(StatusStoreError) {
+        try await base.record(attempt)
+        var statuses = try await loaded()
+        statuses[attempt.service] = StatusRules.status(after: attempt, previous: statuses[attempt.service])
+        cache = statuses
+    }
+
+    public func status(of service: String) async throws(StatusStoreError) -> ServiceStatus? {
+        try await loaded()[service]
+    }
+
+    public func statuses() async throws(StatusStoreError) -> [ServiceStatus] {
+        try await loaded().values.sorted { $0.service < $1.service }
+    }
+
+    public func history(of service: String) async throws(StatusStoreError) -> [HistoryEntry] {
+        try await base.history(of: service)
+    }
+
+    private func loaded() async throws(StatusStoreError) -> [String: ServiceStatus] {
+        if let cache { return cache }
+        let statuses = try await base.statuses()
+        let loaded = Dictionary(uniqueKeysWithValues: statuses.map { ($0.service, $0) })
+        cache = loaded
+        return loaded
+    }
+}
