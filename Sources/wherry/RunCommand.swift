@@ -58,9 +58,10 @@ struct RunCommand: AsyncParsableCommand {
             renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)
+        let notifier = Notifier(url: config.webhookURL)
         let loop = ReconcileLoop(
             config: config, reconciler: Reconciler(syncer: syncer, store: store),
-            maxConcurrentServices: kube.maxConcurrentServices ?? 4)
+            maxConcurrentServices: kube.maxConcurrentServices ?? 4, notify: { notifier?.notify($0) })
         let (host, port) = Self.address(listen)!
         let logger = Logger(label: "wherry.http")
         let app = Application(
@@ -68,10 +69,15 @@ struct RunCommand: AsyncParsableCommand {
                 config: config, store: store, loop: loop, apiToken: apiToken, webhookSecret: webhookSecret
             ).router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "wherry"),
+            onServerRunning: { channel in
+                // With port 0 the system picks one: say which, for whoever started us.
+                let bound = channel.localAddress?.port ?? port
+                Terminal.error("wherry: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
+            },
             logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: loop), .init(service: app)],
+                services: [.init(service: loop), .init(service: app)] + (notifier.map { [.init(service: $0)] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "wherry")))
         Logger(label: "wherry").info(
             "Wherry controller starting",

@@ -29,19 +29,31 @@ struct RunCommandTests {
                 "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: shop, github: r, k8s_yaml_dir: k8s, namespace: default}\n"
             )
             let kubeconfig = try CLI.writeKubeconfig(in: work, server: server.baseURL)
-            let port = Int.random(in: 20_000..<40_000)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CLI.binary)
             process.arguments = [
                 "run", "-c", config, "--kubeconfig", kubeconfig, "--state-dir", work.path + "/state", "--listen",
-                "127.0.0.1:\(port)",
+                "127.0.0.1:0",
             ]
+            let stderr = work.path + "/stderr.txt"
+            FileManager.default.createFile(atPath: stderr, contents: nil)
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
             try process.run()
             defer { if process.isRunning { process.terminate() } }
+            // The port the system picked, from the line wherry prints when it listens.
+            var port = 0
+            for _ in 0..<300 where port == 0 {
+                let text = (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""
+                if let range = text.range(of: "listening on http://127.0.0.1:") {
+                    port = Int(text[range.upperBound...].prefix { $0.isNumber }) ?? 0
+                }
+                if port == 0 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            try #require(
+                port > 0, "wherry run did not listen: \((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "")")
             var ready = false
-            for _ in 0..<100 where !ready {
+            for _ in 0..<300 where !ready {
                 ready =
                     try await Self.curl("http://127.0.0.1:\(port)/readyz").0 == 200
                     && server.object(resource: "configmaps", namespace: "default", name: "settings") != nil

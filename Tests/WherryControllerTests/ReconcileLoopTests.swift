@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 import WherryController
 import WherryGit
@@ -47,8 +48,10 @@ struct ReconcileLoopTests {
             let syncer = ServiceSyncer(
                 renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
                 manager: ResourceManager(api: api, logger: quiet), logger: quiet)
+            let notified = Mutex<[DeployNotification]>([])
             let loop = ReconcileLoop(
-                config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet), logger: quiet)
+                config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet), logger: quiet,
+                notify: { notification in notified.withLock { $0.append(notification) } })
             let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
@@ -63,6 +66,12 @@ struct ReconcileLoopTests {
                 #expect(try await Self.eventually { value("b") == "2" })
                 #expect(try await Self.eventually { try await store.status(of: "b")?.lastAppliedRevision == second })
                 #expect(server.requests.filter { $0.path.hasSuffix("/configmaps/a") }.isEmpty)
+                // Told: both first applies and b's change; a's unchanged polls are not news.
+                let told = notified.withLock { $0 }.map { "\($0.service)@\($0.revision.prefix(7)) \($0.succeeded)" }
+                #expect(
+                    Set(told) == [
+                        "a@\(applied.prefix(7)) true", "b@\(applied.prefix(7)) true", "b@\(second.prefix(7)) true",
+                    ])
                 #expect(try await store.status(of: "a")?.lastAppliedRevision == applied)
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()

@@ -21,6 +21,7 @@ public final class ReconcileLoop: Service, Sendable {
     private let work: AsyncStream<Work>
     private let workInput: AsyncStream<Work>.Continuation
     private let origin = ContinuousClock.now
+    private let notify: @Sendable (DeployNotification) -> Void
 
     /// One reconcile to run.
     struct Work: Sendable {
@@ -37,13 +38,17 @@ public final class ReconcileLoop: Service, Sendable {
         var heads: [String: Result<String, GitError>] = [:]
         /// Repositories polled at least once.
         var polled: Set<String> = []
+        /// The error last notified per failing service: a failure retried with the same error is told once.
+        var notifiedError: [String: String] = [:]
         var stopping = false
     }
 
     public init(
         config: WherryConfig, reconciler: Reconciler, maxConcurrentServices: Int = 4,
-        environment: [String: String]? = nil, logger: Logger = Logger(label: "wherry.loop")
+        environment: [String: String]? = nil, logger: Logger = Logger(label: "wherry.loop"),
+        notify: @escaping @Sendable (DeployNotification) -> Void = { _ in }
     ) {
+        self.notify = notify
         self.config = config
         self.reconciler = reconciler
         self.maxConcurrentServices = max(1, maxConcurrentServices)
@@ -202,6 +207,7 @@ public final class ReconcileLoop: Service, Sendable {
         case .suspended, .cancelled:
             succeeded = nil
         }
+        tell(outcome, service: service)
         let now = self.now
         let next = state.withLock { state -> ReconcileTrigger? in
             if let commit { state.seen[service.name] = commit }
@@ -210,6 +216,36 @@ public final class ReconcileLoop: Service, Sendable {
             return state.stopping ? nil : next
         }
         if let next { workInput.yield(Work(service: service.name, trigger: next)) }
+    }
+
+    /// Notifies what changed or failed; not an unchanged poll, and a repeated failure only once.
+    private func tell(_ outcome: ReconcileOutcome, service: ServiceConfig) {
+        let repository = config.repository(for: service)?.displayName ?? service.repository
+        switch outcome {
+        case .applied(let result, _):
+            state.withLock { $0.notifiedError[service.name] = nil }
+            guard result.changes.hasChanges else { return }
+            notify(
+                DeployNotification(
+                    service: service.name, repository: repository, revision: result.commit, succeeded: true,
+                    changes: result.changes.counts))
+        case .failed(let error):
+            let message = error.description
+            let repeated = state.withLock { state in
+                defer { state.notifiedError[service.name] = message }
+                return state.notifiedError[service.name] == message
+            }
+            guard !repeated else { return }
+            let revision: String = if case .apply(_, let commit, _) = error { commit } else { "" }
+            notify(
+                DeployNotification(
+                    service: service.name, repository: repository, revision: revision, succeeded: false,
+                    error: message))
+        case .upToDate:
+            state.withLock { $0.notifiedError[service.name] = nil }
+        case .suspended, .cancelled:
+            break
+        }
     }
 
     /// Stops taking work: polling has ended.
