@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+public import Prometheus
 public import WherryController
 import WherryGit
 import WherryModel
@@ -14,11 +15,14 @@ public struct StatusAPI: Sendable {
     private let apiToken: String?
     /// The GitHub push webhook.
     private let webhook: GitHubWebhook
+    /// What `/metrics` shows.
+    private let metrics: PrometheusCollectorRegistry?
 
     public init(
         config: WherryConfig, store: any StatusStore, loop: ReconcileLoop, apiToken: String?,
-        webhookSecret: String? = nil
+        webhookSecret: String? = nil, metrics: PrometheusCollectorRegistry? = nil
     ) {
+        self.metrics = metrics
         self.config = config
         self.store = store
         self.loop = loop
@@ -51,6 +55,12 @@ public struct StatusAPI: Sendable {
             manualSync(request, name: context.parameters.get("name") ?? "")
         }
         webhook.register(on: router)
+        router.get("/metrics") { _, _ in
+            guard let metrics else { return Self.error(.notFound, "metrics are not collected by this server") }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
         for method: HTTPRequest.Method in [.get, .post, .put, .delete, .patch] {
             router.on("**", method: method) { request, _ in
                 Self.error(.notFound, "no route \(request.method) \(request.uri.path)")

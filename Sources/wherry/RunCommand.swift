@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 import WherryController
 import WherryHTTP
@@ -59,14 +60,18 @@ struct RunCommand: AsyncParsableCommand {
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)
         let notifier = Notifier(url: config.webhookURL)
+        let registry = PrometheusCollectorRegistry()
         let loop = ReconcileLoop(
             config: config, reconciler: Reconciler(syncer: syncer, store: store),
-            maxConcurrentServices: kube.maxConcurrentServices ?? 4, notify: { notifier?.notify($0) })
+            maxConcurrentServices: kube.maxConcurrentServices ?? 4,
+            metrics: ControllerMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            notify: { notifier?.notify($0) })
         let (host, port) = Self.address(listen)!
         let logger = Logger(label: "wherry.http")
         let app = Application(
             router: StatusAPI(
-                config: config, store: store, loop: loop, apiToken: apiToken, webhookSecret: webhookSecret
+                config: config, store: store, loop: loop, apiToken: apiToken, webhookSecret: webhookSecret,
+                metrics: registry
             ).router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "wherry"),
             onServerRunning: { channel in

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetricsTestKit
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -49,8 +50,10 @@ struct ReconcileLoopTests {
                 renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
                 manager: ResourceManager(api: api, logger: quiet), logger: quiet)
             let notified = Mutex<[DeployNotification]>([])
+            let metrics = TestMetrics()
             let loop = ReconcileLoop(
                 config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet), logger: quiet,
+                metrics: ControllerMetrics(factory: metrics),
                 notify: { notification in notified.withLock { $0.append(notification) } })
             let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -73,6 +76,14 @@ struct ReconcileLoopTests {
                         "a@\(applied.prefix(7)) true", "b@\(applied.prefix(7)) true", "b@\(second.prefix(7)) true",
                     ])
                 #expect(try await store.status(of: "a")?.lastAppliedRevision == applied)
+                // Metrics: b applied twice, one ConfigMap created then one configured; a's polls unchanged.
+                #expect(
+                    try metrics.expectCounter("wherry_reconcile_total", [("service", "b"), ("result", "succeeded")])
+                        .totalValue == 2)
+                #expect(
+                    try metrics.expectCounter("wherry_applied_objects_total", [("action", "configured")]).totalValue
+                        == 1)
+                #expect(try metrics.expectTimer("wherry_reconcile_duration_seconds").values.count >= 3)
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }

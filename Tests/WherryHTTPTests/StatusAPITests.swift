@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Prometheus
 import Testing
 import WherryController
 import WherryGit
@@ -14,6 +15,14 @@ import WherryTesting
 
 @Suite("The controller's HTTP API")
 struct StatusAPITests {
+    /// What `/metrics` shows in these tests.
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        registry.makeCounter(name: "wherry_reconcile_total", labels: [("service", "etcd"), ("result", "succeeded")])
+            .increment()
+        return registry
+    }()
+
     /// Two repositories, three services; the store knows some history. The loop is built but not running.
     private func withAPI(
         token: String? = "s3cret-token", webhookSecret: String? = "hook-secret",
@@ -53,8 +62,11 @@ struct StatusAPITests {
             manager: ResourceManager(api: api, logger: quiet), logger: quiet)
         let loop = ReconcileLoop(config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet))
         let app = Application(
-            router: StatusAPI(config: config, store: store, loop: loop, apiToken: token, webhookSecret: webhookSecret)
-                .router())
+            router: StatusAPI(
+                config: config, store: store, loop: loop, apiToken: token, webhookSecret: webhookSecret,
+                metrics: Self.registry
+            )
+            .router())
         do {
             try await app.test(.router) { client in try await body(client, loop) }
         } catch {
@@ -253,6 +265,19 @@ struct StatusAPITests {
                 uri: "/v1/gitops/webhook/github", method: .post, headers: Self.signed("{}"),
                 body: ByteBuffer(string: "{}")
             ) { #expect($0.status == .forbidden) }
+        }
+    }
+
+    @Test("/metrics is Prometheus text")
+    func metrics() async throws {
+        try await withAPI { client, _ in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+                #expect(
+                    String(buffer: response.body).contains(
+                        #"wherry_reconcile_total{service="etcd",result="succeeded"} 1"#))
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ public final class ReconcileLoop: Service, Sendable {
     private let workInput: AsyncStream<Work>.Continuation
     private let origin = ContinuousClock.now
     private let notify: @Sendable (DeployNotification) -> Void
+    private let metrics: ControllerMetrics
 
     /// One reconcile to run.
     struct Work: Sendable {
@@ -46,9 +47,11 @@ public final class ReconcileLoop: Service, Sendable {
     public init(
         config: WherryConfig, reconciler: Reconciler, maxConcurrentServices: Int = 4,
         environment: [String: String]? = nil, logger: Logger = Logger(label: "wherry.loop"),
+        metrics: ControllerMetrics = ControllerMetrics(),
         notify: @escaping @Sendable (DeployNotification) -> Void = { _ in }
     ) {
         self.notify = notify
+        self.metrics = metrics
         self.config = config
         self.reconciler = reconciler
         self.maxConcurrentServices = max(1, maxConcurrentServices)
@@ -137,6 +140,7 @@ public final class ReconcileLoop: Service, Sendable {
             case .failure(let error):
                 // Said once per failure streak; the services keep what they applied.
                 if !failing { logger.warning("Cannot poll the repository", metadata: ["wherry.error": "\(error)"]) }
+                metrics.pollFailed(repository: repository.displayName)
                 failing = true
             }
             let seconds = Double(max(1, config.pollInterval)) * Double.random(in: 0.9...1.1)
@@ -192,7 +196,9 @@ public final class ReconcileLoop: Service, Sendable {
             // Asked from outside: the branch may have moved since the last poll.
             resolved = nil
         }
+        let started = ContinuousClock.now
         let outcome = await reconciler.reconcile(service, in: config, resolved: resolved, trigger: item.trigger)
+        measure(outcome, service: service.name, duration: ContinuousClock.now - started)
         let succeeded: Bool?
         var commit: String?
         switch outcome {
@@ -216,6 +222,20 @@ public final class ReconcileLoop: Service, Sendable {
             return state.stopping ? nil : next
         }
         if let next { workInput.yield(Work(service: service.name, trigger: next)) }
+    }
+
+    private func measure(_ outcome: ReconcileOutcome, service: String, duration: Duration) {
+        switch outcome {
+        case .applied(let result, _):
+            metrics.reconciled(
+                service: service, result: "succeeded", duration: duration, changes: result.changes.counts)
+        case .upToDate:
+            metrics.reconciled(service: service, result: "unchanged", duration: duration, changes: [:])
+        case .failed:
+            metrics.reconciled(service: service, result: "failed", duration: duration, changes: [:])
+        case .suspended, .cancelled:
+            break
+        }
     }
 
     /// Notifies what changed or failed; not an unchanged poll, and a repeated failure only once.

@@ -1,0 +1,39 @@
+public import CoreMetrics
+import Foundation
+import WherryModel
+
+/// The controller's metrics, on an explicit factory (the executable passes a Prometheus one; tests their own):
+/// `wherry_reconcile_duration_seconds`, `wherry_reconcile_total{service,result}`,
+/// `wherry_applied_objects_total{action}`, `wherry_git_poll_failures_total{repo}` and
+/// `wherry_last_success_timestamp_seconds{service}`. Label values come from the config and fixed sets only.
+public struct ControllerMetrics: Sendable {
+    private let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+    }
+
+    /// Counts one reconcile: `result` is `succeeded`, `unchanged` (nothing to apply) or `failed`.
+    func reconciled(service: String, result: String, duration: Duration, changes: [ApplyAction: Int]) {
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        CoreMetrics.Timer(label: "wherry_reconcile_duration_seconds", factory: factory).recordNanoseconds(nanoseconds)
+        Counter(
+            label: "wherry_reconcile_total", dimensions: [("service", service), ("result", result)], factory: factory
+        )
+        .increment()
+        for (action, count) in changes where count > 0 {
+            Counter(label: "wherry_applied_objects_total", dimensions: [("action", action.rawValue)], factory: factory)
+                .increment(by: count)
+        }
+        if result != "failed" {
+            Gauge(label: "wherry_last_success_timestamp_seconds", dimensions: [("service", service)], factory: factory)
+                .record(Date().timeIntervalSince1970)
+        }
+    }
+
+    /// Counts a poll of a repository that failed.
+    func pollFailed(repository: String) {
+        Counter(label: "wherry_git_poll_failures_total", dimensions: [("repo", repository)], factory: factory)
+            .increment()
+    }
+}
