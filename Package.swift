@@ -154,7 +154,11 @@ let package = Package(
         ),
         .testTarget(
             name: "E2ETests",
-            dependencies: ["WherryKube", "WherryScenarios", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "WherryKube", "WherryScenarios", "WherryController", "WherryTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -90,4 +90,38 @@ struct ReconcileLoopTests {
             await api.shutdown()
         }
     }
+
+    @Test("shutdown while an apply is in flight lets it finish and starts nothing new")
+    func shutdownDuringApply() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            let cache = try TemporaryDirectory(prefix: "cache")
+            defer { remote.remove(); cache.remove() }
+            try await remote.commit(["a/cm.yaml": Self.configMap("a", "1")])
+            let text =
+                "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: a, github: r, k8s_yaml_dir: a}\n"
+            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            let api = try HTTPKubeAPI(connection: KubeConnection(server: server.baseURL), logger: quiet)
+            let store = InMemoryStatusStore()
+            let syncer = ServiceSyncer(
+                renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
+                manager: ResourceManager(api: api, logger: quiet), logger: quiet)
+            let loop = ReconcileLoop(
+                config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet), logger: quiet)
+            let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
+            server.responseDelay = .milliseconds(300)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                #expect(try await Self.eventually { !server.requests.isEmpty })
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            // The apply that was running finished and was recorded; nothing ran after it.
+            #expect(server.object(resource: "configmaps", namespace: "default", name: "a") != nil)
+            #expect(try await store.status(of: "a")?.lastResult == .succeeded)
+            await api.shutdown()
+        }
+    }
 }
