@@ -67,7 +67,7 @@ public final class Notifier: Service, Sendable {
     }
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var failing = false
             for await notification in self.queue {
                 let problem = await self.deliver(notification)

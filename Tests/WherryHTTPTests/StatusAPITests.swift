@@ -18,8 +18,11 @@ struct StatusAPITests {
     /// What `/metrics` shows in these tests.
     static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        registry.makeCounter(name: "wherry_reconcile_total", labels: [("service", "etcd"), ("result", "succeeded")])
-            .increment()
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "wherry", metricName: "reconcile", unitName: "total", helpText: "Reconciles."),
+            labels: [("service", "etcd"), ("result", "succeeded")]
+        ).increment()
         return registry
     }()
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -86,7 +86,7 @@ public final class ReconcileLoop: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Polling stops at graceful shutdown; then no new work is taken.
-                try? await cancelWhenGracefulShutdown { await self.poll() }
+                await cancelWhenGracefulShutdown { await self.poll() }
                 self.stop()
             }
             group.addTask { await self.consume() }
