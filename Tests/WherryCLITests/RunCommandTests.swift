@@ -63,7 +63,12 @@ struct RunCommandTests {
             let (code, body) = try await Self.curl("http://127.0.0.1:\(port)/v1/gitops/repos")
             #expect(code == 200)
             #expect(try JSONValue.parse(body)["repos"]?.arrayValue?.first?["service_count"] == 1)
-            let status = try await CLI.run(["status", "--server", "http://127.0.0.1:\(port)"])
+            // The object is live a moment before the reconcile is recorded as succeeded.
+            var status = try await CLI.run(["status", "--server", "http://127.0.0.1:\(port)"])
+            for _ in 0..<50 where !status.stdout.contains("succeeded") {
+                try await Task.sleep(for: .milliseconds(100))
+                status = try await CLI.run(["status", "--server", "http://127.0.0.1:\(port)"])
+            }
             #expect(status.exitCode == 0)
             #expect(status.stdout.contains("shop"))
             #expect(status.stdout.contains("succeeded"))

@@ -63,13 +63,27 @@ struct ReconcileLoopTests {
                 }
                 #expect(try await Self.eventually { value("a") == "1" && value("b") == "1" })
                 #expect(try await Self.eventually { loop.isReady })
+                // The objects are live a moment before the reconcile records them.
+                #expect(
+                    try await Self.eventually {
+                        let a = try await store.status(of: "a")?.lastAppliedRevision
+                        let b = try await store.status(of: "b")?.lastAppliedRevision
+                        return a != nil && b != nil
+                    })
                 let applied = try #require(try await store.status(of: "a")?.lastAppliedRevision)
                 server.resetRequests()
                 let second = try await remote.commit(["b/cm.yaml": Self.configMap("b", "2")])
                 #expect(try await Self.eventually { value("b") == "2" })
                 #expect(try await Self.eventually { try await store.status(of: "b")?.lastAppliedRevision == second })
                 #expect(server.requests.filter { $0.path.hasSuffix("/configmaps/a") }.isEmpty)
-                // Told: both first applies and b's change; a's unchanged polls are not news.
+                // Told: both first applies and b's change; a's unchanged polls are not news. Notifications and
+                // metrics follow the record by a moment.
+                #expect(try await Self.eventually { notified.withLock { $0.count } >= 3 })
+                #expect(
+                    try await Self.eventually {
+                        (try? metrics.expectCounter(
+                            "wherry_reconcile_total", [("service", "b"), ("result", "succeeded")]))?.totalValue == 2
+                    })
                 let told = notified.withLock { $0 }.map { "\($0.service)@\($0.revision.prefix(7)) \($0.succeeded)" }
                 #expect(
                     Set(told) == [
