@@ -171,7 +171,7 @@ public struct StatusAPI: Sendable {
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         Response(
             status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: value.prettyJSONString() + "\n")))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonString() + "\n")))
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
