@@ -42,17 +42,14 @@ struct ReconcileLoopTests {
                 poll_interval: 1
                 """
             let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
-            var quiet = Logger(label: "test")
-            quiet.logLevel = .critical
-            let api = try HTTPKubeAPI(connection: KubeConnection(server: server.baseURL), logger: quiet)
+            let quiet = TestReconciler.quiet
+            let api = try TestReconciler.client(server)
             let store = InMemoryStatusStore()
-            let syncer = ServiceSyncer(
-                renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
-                manager: ResourceManager(api: api, logger: quiet), logger: quiet)
+            let reconciler = TestReconciler.make(api: api, cache: cache, store: store)
             let notified = Mutex<[DeployNotification]>([])
             let metrics = TestMetrics()
             let loop = ReconcileLoop(
-                config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet), logger: quiet,
+                config: config, reconciler: reconciler, logger: quiet,
                 metrics: ControllerMetrics(factory: metrics),
                 notify: { notification in notified.withLock { $0.append(notification) } })
             let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
@@ -115,15 +112,11 @@ struct ReconcileLoopTests {
             let text =
                 "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: a, github: r, k8s_yaml_dir: a}\n"
             let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
-            var quiet = Logger(label: "test")
-            quiet.logLevel = .critical
-            let api = try HTTPKubeAPI(connection: KubeConnection(server: server.baseURL), logger: quiet)
+            let quiet = TestReconciler.quiet
+            let api = try TestReconciler.client(server)
             let store = InMemoryStatusStore()
-            let syncer = ServiceSyncer(
-                renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
-                manager: ResourceManager(api: api, logger: quiet), logger: quiet)
-            let loop = ReconcileLoop(
-                config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet), logger: quiet)
+            let reconciler = TestReconciler.make(api: api, cache: cache, store: store)
+            let loop = ReconcileLoop(config: config, reconciler: reconciler, logger: quiet)
             let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
             server.responseDelay = .milliseconds(300)
             try await withThrowingTaskGroup(of: Void.self) { tasks in

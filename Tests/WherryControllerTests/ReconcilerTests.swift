@@ -18,12 +18,7 @@ struct ReconcilerTests {
         let api: HTTPKubeAPI
 
         func reconciler(store: any StatusStore) -> Reconciler {
-            var logger = Logger(label: "test")
-            logger.logLevel = .critical
-            let syncer = ServiceSyncer(
-                renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
-                manager: ResourceManager(api: api, logger: logger), logger: logger)
-            return Reconciler(syncer: syncer, store: store, logger: logger)
+            TestReconciler.make(api: api, cache: cache, store: store)
         }
 
         func service(_ name: String) -> ServiceConfig { config.services.first { $0.name == name }! }
@@ -53,8 +48,7 @@ struct ReconcilerTests {
                   - {name: b, github: r, k8s_yaml_dir: b, suspend: \(suspendB)}
                 """
             let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
-            let api = try HTTPKubeAPI(
-                connection: KubeConnection(server: server.baseURL), logger: Logger(label: "test"))
+            let api = try TestReconciler.client(server)
             let setup = Setup(
                 remote: remote, cache: try TemporaryDirectory(prefix: "cache"), config: config, api: api)
             do {
