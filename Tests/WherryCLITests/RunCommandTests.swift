@@ -98,4 +98,11 @@ struct RunCommandTests {
         #expect(out.exitCode == 2)
         #expect(out.stderr.contains("cannot be created"))
     }
+
+    @Test("a --listen that is not HOST:PORT is a usage error naming the form")
+    func badListen() async throws {
+        let out = try await CLI.run(["run", "--listen", "8080"])
+        #expect(out.exitCode == 2)
+        #expect(out.stderr.contains("--listen must be HOST:PORT"))
+    }
 }

@@ -258,6 +258,12 @@ struct StatusAPITests {
             try await client.execute(
                 uri: path, method: .post, headers: Self.signed("{}", event: "issues"), body: ByteBuffer(string: "{}")
             ) { #expect($0.status == .accepted) }
+            try await client.execute(
+                uri: path, method: .post, headers: Self.signed("not json"), body: ByteBuffer(string: "not json")
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("needs a JSON body with 'ref' and 'repository'"))
+            }
             let huge = String(repeating: "x", count: (1 << 20) + 1)
             try await client.execute(
                 uri: path, method: .post, headers: Self.signed(huge), body: ByteBuffer(string: huge)
