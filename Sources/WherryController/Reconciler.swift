@@ -98,7 +98,8 @@ public struct Reconciler: Sendable {
         await record(
             ReconcileAttempt(
                 service: service.name, revision: located.commit, treeHash: located.treeHash, result: .succeeded,
-                counts: result.changes.counts, startedAt: started, durationSeconds: Self.seconds(since: clock)),
+                counts: result.changes.counts, startedAt: started,
+                durationSeconds: (ContinuousClock.now - clock).inSeconds),
             logger: logger)
         logger.info("Reconciled service", metadata: ["wherry.changes": "\(result.changes.summary)"])
         return .applied(result, treeHash: located.treeHash)
@@ -111,7 +112,7 @@ public struct Reconciler: Sendable {
         await record(
             ReconcileAttempt(
                 service: service.name, revision: revision, treeHash: tree, result: .failed,
-                error: error.description, startedAt: started, durationSeconds: Self.seconds(since: clock)),
+                error: error.description, startedAt: started, durationSeconds: (ContinuousClock.now - clock).inSeconds),
             logger: logger)
         logger.warning(
             "Reconcile failed",
@@ -135,10 +136,5 @@ public struct Reconciler: Sendable {
         } catch {
             logger.error("Cannot record the reconcile", metadata: ["wherry.error": "\(error)"])
         }
-    }
-
-    private static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }

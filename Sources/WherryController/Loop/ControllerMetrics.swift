@@ -15,8 +15,8 @@ public struct ControllerMetrics: Sendable {
 
     /// Counts one reconcile: `result` is `succeeded`, `unchanged` (nothing to apply) or `failed`.
     func reconciled(service: String, result: String, duration: Duration, changes: [ApplyAction: Int]) {
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        CoreMetrics.Timer(label: "wherry_reconcile_duration_seconds", factory: factory).recordNanoseconds(nanoseconds)
+        CoreMetrics.Timer(label: "wherry_reconcile_duration_seconds", factory: factory)
+            .recordNanoseconds(duration.inNanoseconds)
         Counter(
             label: "wherry_reconcile_total", dimensions: [("service", service), ("result", result)], factory: factory
         )

@@ -276,7 +276,6 @@ public final class ReconcileLoop: Service, Sendable {
 
     /// Seconds since the loop was made, on a monotonic clock.
     private var now: Double {
-        let elapsed = ContinuousClock.now - origin
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        (ContinuousClock.now - origin).inSeconds
     }
 }

@@ -131,8 +131,7 @@ public final class HTTPKubeAPI: KubeAPI {
                     "Retrying Kubernetes request",
                     metadata: [
                         "k8s.request": "\(label)", "k8s.code": "\(error.code)", "wherry.attempt": "\(attempt)",
-                        "wherry.delay_ms":
-                            "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                        "wherry.delay_ms": "\(delay.inMilliseconds)",
                     ])
                 do {
                     try await Task.sleep(for: delay)

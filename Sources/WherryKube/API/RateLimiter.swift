@@ -1,3 +1,5 @@
+import WherryModel
+
 /// A token bucket: at most `burst` requests at once, refilled at `qps` per second.
 ///
 /// Callers reserve a token and sleep until it is due, so waiting callers are served in arrival order.
@@ -23,7 +25,7 @@ public actor RateLimiter {
         let now = ContinuousClock.now
         let elapsed = now - last
         last = now
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         tokens = min(Double(burst), tokens + seconds * qps)
         tokens -= 1
         guard tokens < 0 else { return }

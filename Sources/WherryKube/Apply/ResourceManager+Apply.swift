@@ -64,7 +64,7 @@ struct PhaseClock {
         let now = ContinuousClock.now
         let elapsed = now - last
         last = now
-        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = elapsed.inMilliseconds
         logger.debug(
             "Apply phase done",
             metadata: [
