@@ -122,15 +122,8 @@ public final class Notifier: Service, Sendable {
 
     /// The JSON body: the seed's fields, or Slack's message format.
     public static func payload(_ notification: DeployNotification, slack: Bool) -> JSONValue {
-        var changes = JSONObject()
-        for action in ApplyAction.allCases {
-            if let count = notification.changes[action] { changes[action.rawValue] = .int(Int64(count)) }
-        }
         if slack {
-            let parts = ApplyAction.allCases.compactMap { action in
-                notification.changes[action].map { "\($0) \(action.rawValue)" }
-            }
-            let summary = parts.isEmpty ? "no objects" : parts.joined(separator: ", ")
+            let summary = ApplyAction.summary(notification.changes)
             let text =
                 notification.succeeded
                 ? "✅ *\(notification.service)* deployed `\(notification.revision.prefix(12))` from \(notification.repository): \(summary)"
@@ -145,7 +138,7 @@ public final class Notifier: Service, Sendable {
             "status": notification.succeeded ? "success" : "failed",
             "timestamp": .double(notification.time.timeIntervalSince1970),
             "revision": .string(notification.revision), "repo": .string(notification.repository),
-            "changes": .object(changes),
+            "changes": ApplyAction.json(notification.changes),
         ]
         if let error = notification.error { object["error"] = .string(error) }
         return .object(object)

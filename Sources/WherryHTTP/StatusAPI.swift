@@ -120,7 +120,7 @@ public struct StatusAPI: Sendable {
             "last_attempt_time": status.map { .string(Self.time($0.lastAttemptAt)) } ?? .null,
             "last_result": status.map { .string($0.lastResult.rawValue) } ?? .null,
             "last_error": status?.lastError.map(JSONValue.string) ?? .null,
-            "changes": Self.counts(status?.counts ?? [:]),
+            "changes": ApplyAction.json(status?.counts ?? [:]),
             "duration_seconds": status.map { .double($0.durationSeconds) } ?? .null,
             "consecutive_failures": .int(Int64(schedule.failures)),
         ]
@@ -135,7 +135,7 @@ public struct StatusAPI: Sendable {
                     "revision": .string(entry.revision), "result": .string(entry.result.rawValue),
                     "error": entry.error.map(JSONValue.string) ?? .null,
                     "first_time": .string(Self.time(entry.firstAt)), "last_time": .string(Self.time(entry.lastAt)),
-                    "count": .int(Int64(entry.count)), "changes": Self.counts(entry.counts),
+                    "count": .int(Int64(entry.count)), "changes": ApplyAction.json(entry.counts),
                     "duration_seconds": .double(entry.durationSeconds),
                 ]
             })
@@ -180,14 +180,6 @@ public struct StatusAPI: Sendable {
 
     /// ISO 8601 in UTC with `Z`, whole seconds, as the seed writes times.
     static func time(_ date: Date) -> String { date.formatted(.iso8601) }
-
-    static func counts(_ counts: [ApplyAction: Int]) -> JSONValue {
-        var object = JSONObject()
-        for action in ApplyAction.allCases {
-            if let count = counts[action] { object[action.rawValue] = .int(Int64(count)) }
-        }
-        return .object(object)
-    }
 
     /// Compares without stopping at the first difference, so timing does not reveal the token.
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

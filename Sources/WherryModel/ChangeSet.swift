@@ -45,9 +45,29 @@ public struct ChangeSet: Sendable, Hashable {
     }
 
     /// `3 created, 1 configured, 10 unchanged` (only actions that occurred, in a fixed order).
-    public var summary: String {
-        let counts = counts
-        let parts = ApplyAction.allCases.compactMap { action in counts[action].map { "\($0) \(action.rawValue)" } }
+    public var summary: String { ApplyAction.summary(counts) }
+}
+
+extension ApplyAction {
+    /// `3 created, 1 configured, 10 unchanged` for counts per action (only those present, in a fixed order).
+    public static func summary(_ counts: [ApplyAction: Int]) -> String {
+        let parts = allCases.compactMap { action in counts[action].map { "\($0) \(action.rawValue)" } }
         return parts.isEmpty ? "no objects" : parts.joined(separator: ", ")
+    }
+
+    /// Counts per action as a JSON object in a fixed order, e.g. `{"created": 2, "unchanged": 5}`.
+    public static func json(_ counts: [ApplyAction: Int]) -> JSONValue {
+        var object = JSONObject()
+        for action in allCases { if let count = counts[action] { object[action.rawValue] = .int(Int64(count)) } }
+        return .object(object)
+    }
+
+    /// Counts per action read back from ``json(_:)``; unknown members are left out.
+    public static func counts(fromJSON value: JSONValue?) -> [ApplyAction: Int] {
+        var counts: [ApplyAction: Int] = [:]
+        for (key, member) in value?.objectValue?.members ?? [] {
+            if let action = ApplyAction(rawValue: key), case .int(let count) = member { counts[action] = Int(count) }
+        }
+        return counts
     }
 }

@@ -87,7 +87,7 @@ public final class SQLiteStatusStore: StatusStore {
                     arguments: [
                         status.service, status.lastAppliedRevision, status.lastAppliedTreeHash,
                         status.lastAppliedAt?.timeIntervalSince1970, status.lastAttemptAt.timeIntervalSince1970,
-                        status.lastResult.rawValue, status.lastError, Self.encode(status.counts),
+                        status.lastResult.rawValue, status.lastError, ApplyAction.json(status.counts).jsonString(),
                         status.durationSeconds,
                     ])
                 let newest = try Row.fetchOne(
@@ -100,7 +100,7 @@ public final class SQLiteStatusStore: StatusStore {
                             WHERE id = ?
                             """,
                         arguments: [
-                            attempt.startedAt.timeIntervalSince1970, Self.encode(attempt.counts),
+                            attempt.startedAt.timeIntervalSince1970, ApplyAction.json(attempt.counts).jsonString(),
                             attempt.durationSeconds, newest["id"] as Int64,
                         ])
                 } else {
@@ -113,7 +113,7 @@ public final class SQLiteStatusStore: StatusStore {
                         arguments: [
                             attempt.service, attempt.revision, attempt.result.rawValue, attempt.error,
                             attempt.startedAt.timeIntervalSince1970, attempt.startedAt.timeIntervalSince1970,
-                            Self.encode(attempt.counts), attempt.durationSeconds,
+                            ApplyAction.json(attempt.counts).jsonString(), attempt.durationSeconds,
                         ])
                     try db.execute(
                         sql: """
@@ -171,32 +171,22 @@ public final class SQLiteStatusStore: StatusStore {
             lastAppliedAt: (row["last_applied_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             lastAttemptAt: Date(timeIntervalSince1970: row["last_attempt_at"]),
             lastResult: ReconcileResult(rawValue: row["last_result"]) ?? .failed, lastError: row["last_error"],
-            counts: decode(row["counts"]), durationSeconds: row["duration_seconds"])
+            counts: counts(row),
+            durationSeconds: row["duration_seconds"])
     }
 
     private static func entry(_ row: Row) -> HistoryEntry {
         HistoryEntry(
             revision: row["revision"], result: ReconcileResult(rawValue: row["result"]) ?? .failed,
             error: row["error"], firstAt: Date(timeIntervalSince1970: row["first_at"]),
-            lastAt: Date(timeIntervalSince1970: row["last_at"]), count: row["count"], counts: decode(row["counts"]),
+            lastAt: Date(timeIntervalSince1970: row["last_at"]), count: row["count"],
+            counts: counts(row),
             durationSeconds: row["duration_seconds"])
     }
 
-    /// Counts as a JSON object keyed by action, e.g. `{"created":2,"unchanged":5}`.
-    private static func encode(_ counts: [ApplyAction: Int]) -> String {
-        var object = JSONObject()
-        for action in ApplyAction.allCases {
-            if let count = counts[action] { object[action.rawValue] = .int(Int64(count)) }
-        }
-        return JSONValue.object(object).jsonString()
-    }
-
-    private static func decode(_ text: String) -> [ApplyAction: Int] {
-        var counts: [ApplyAction: Int] = [:]
-        for (key, value) in (try? JSONValue.parse(text))?.objectValue?.members ?? [] {
-            if let action = ApplyAction(rawValue: key), case .int(let count) = value { counts[action] = Int(count) }
-        }
-        return counts
+    /// The `counts` column: a JSON object of counts per action.
+    private static func counts(_ row: Row) -> [ApplyAction: Int] {
+        ApplyAction.counts(fromJSON: try? JSONValue.parse(row["counts"] as String))
     }
 
     /// What a database failure means for the user, with the file and what to do.
