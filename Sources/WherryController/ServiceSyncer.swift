@@ -75,21 +75,6 @@ public struct ServiceSyncer: Sendable {
             concurrency: concurrency, dryRun: dryRun)
     }
 
-    /// Renders and applies one service.
-    public func sync(
-        _ service: ServiceConfig, in config: WherryConfig, dryRun: Bool = false
-    ) async throws(SyncError)
-        -> SyncResult
-    {
-        let rendered: RenderedService
-        do {
-            rendered = try await renderer.render(service, in: config)
-        } catch {
-            throw .render(error)
-        }
-        return try await apply(rendered, dryRun: dryRun)
-    }
-
     /// Applies one rendered service as a unit.
     public func apply(
         _ rendered: RenderedService, dryRun: Bool = false, liveCache: LiveObjectCache? = nil

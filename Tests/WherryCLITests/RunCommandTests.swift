@@ -35,8 +35,7 @@ struct RunCommandTests {
                 "run", "-c", config, "--kubeconfig", kubeconfig, "--state-dir", work.path + "/state", "--listen",
                 "127.0.0.1:0",
             ]
-            let stderr = work.path + "/stderr.txt"
-            FileManager.default.createFile(atPath: stderr, contents: nil)
+            let stderr = try work.write("stderr.txt", "")
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
             try process.run()
