@@ -129,7 +129,7 @@ let package = Package(
             path: "Benchmarks/FakeAPIServerMain",
             swiftSettings: strict
         ),
-        .testTarget(name: "WherryModelTests", dependencies: ["WherryModel"], swiftSettings: strict),
+        .testTarget(name: "WherryModelTests", dependencies: ["WherryModel", "WherryRender"], swiftSettings: strict),
         .testTarget(
             name: "WherryGitTests",
             dependencies: ["WherryGit", "WherryTesting"],
@@ -143,7 +143,10 @@ let package = Package(
         // Apply scenarios shared by the FakeAPIServer tests and the real-cluster E2E tests.
         .target(
             name: "WherryScenarios",
-            dependencies: ["WherryKube", "WherryModel", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "WherryKube", "WherryModel", "WherryController", "WherryGit", "WherryTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/Scenarios",
             swiftSettings: strict
         ),
@@ -164,7 +167,8 @@ let package = Package(
         .testTarget(
             name: "WherryControllerTests",
             dependencies: [
-                "WherryController", "WherryTesting", .product(name: "MetricsTestKit", package: "swift-metrics"),
+                "WherryController", "WherryTesting", "WherryScenarios",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),

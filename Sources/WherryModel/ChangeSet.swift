@@ -10,20 +10,25 @@ public enum ApplyAction: String, Sendable, Hashable, CaseIterable {
     case deleted
     /// An opt-out annotation kept Wherry from writing it.
     case skipped
+    /// It left Git but was not pruned; the entry's note says why (protected, not ours, a Namespace in use).
+    case kept
 }
 
 /// One object's outcome.
 public struct ChangeSetEntry: Sendable, Hashable, CustomStringConvertible {
     public var ref: ObjectRef
     public var action: ApplyAction
+    /// Why, when the action needs a reason (`kept`).
+    public var note: String?
 
-    public init(ref: ObjectRef, action: ApplyAction) {
+    public init(ref: ObjectRef, action: ApplyAction, note: String? = nil) {
         self.ref = ref
         self.action = action
+        self.note = note
     }
 
-    /// `Deployment/web/api configured`.
-    public var description: String { "\(ref) \(action.rawValue)" }
+    /// `Deployment/web/api configured`, or `Namespace/web kept (holds 2 objects Wherry does not own)`.
+    public var description: String { "\(ref) \(action.rawValue)" + (note.map { " (\($0))" } ?? "") }
 }
 
 /// The outcome of applying a set of objects, in the order they were applied.
@@ -41,7 +46,7 @@ public struct ChangeSet: Sendable, Hashable {
 
     /// Whether anything was (or, in a dry run, would be) written.
     public var hasChanges: Bool {
-        entries.contains { $0.action != .unchanged && $0.action != .skipped }
+        entries.contains { $0.action != .unchanged && $0.action != .skipped && $0.action != .kept }
     }
 
     /// `3 created, 1 configured, 10 unchanged` (only actions that occurred, in a fixed order).
