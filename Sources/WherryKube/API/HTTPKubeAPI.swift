@@ -86,6 +86,7 @@ public final class HTTPKubeAPI: KubeAPI {
     public func delete(_ path: String, options: DeleteOptions) async throws(KubeAPIError) {
         var body: JSONObject = ["kind": "DeleteOptions", "apiVersion": "v1"]
         body["propagationPolicy"] = .string(options.propagation.rawValue)
+        if let uid = options.preconditionUID { body["preconditions"] = ["uid": .string(uid)] }
         var query: [(String, String)] = []
         if options.dryRun {
             query.append(("dryRun", "All"))

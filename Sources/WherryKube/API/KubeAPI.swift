@@ -58,9 +58,12 @@ public struct DeleteOptions: Sendable, Hashable {
 
     public var propagation: Propagation
     public var dryRun: Bool
+    /// Delete only the object with this uid: one recreated since it was checked is left alone (409 Conflict).
+    public var preconditionUID: String?
 
-    public init(propagation: Propagation = .background, dryRun: Bool = false) {
+    public init(propagation: Propagation = .background, dryRun: Bool = false, preconditionUID: String? = nil) {
         self.propagation = propagation
         self.dryRun = dryRun
+        self.preconditionUID = preconditionUID
     }
 }

@@ -22,6 +22,13 @@ public struct ApplySetOptions: Sendable {
     public var force: Bool
     /// How long to wait for CustomResourceDefinitions and Namespaces to become ready.
     public var waitTimeout: Duration
+    /// JSON pointers of fields left to other controllers, per object (`ignore_differences`): not sent for objects
+    /// that exist, so Wherry neither owns nor corrects them; sent when the object is created.
+    public var ignoredPointers: @Sendable (ObjectRef) -> [String] = { _ in [] }
+    /// A drift check: these objects were all applied before, unchanged since. An object whose live copy (from the
+    /// shared LIST) still has Wherry's apply entry and every field and value Git sets is unchanged without a
+    /// request; only the others are dry-run and, when they differ, written.
+    public var driftCheck = false
 
     public init(
         defaultNamespace: String = "default", liveSelector: String? = nil, liveCache: LiveObjectCache? = nil,
@@ -90,8 +97,13 @@ extension ResourceManager {
         var clock = PhaseClock(logger: logger)
         try await preflight()
         clock.lap("discovery", objects: 0)
-        let sorted = ApplyOrder.sorted(objects)
+        var sorted = ApplyOrder.sorted(objects)
         let live = options.liveCache ?? options.liveSelector.map { LiveObjectCache(api: api, selector: $0) }
+        var unchangedByLive: [ChangeSetEntry] = []
+        if options.driftCheck, let live {
+            (unchangedByLive, sorted) = await splitUnchanged(sorted, options: options, live: live)
+            clock.lap("compare with live objects", objects: unchangedByLive.count)
+        }
         let firstObjects = sorted.filter { ApplyOrder.firstStageKinds.contains($0.kind) }
         let restObjects = sorted.filter { !ApplyOrder.firstStageKinds.contains($0.kind) }
 
@@ -116,7 +128,7 @@ extension ResourceManager {
         clock.lap("validate", objects: restObjects.count - restPlan.deferred.count)
         try throwIfFailed(firstPlan.failures + restPlan.failures, step: .validation, applied: ChangeSet())
 
-        var changes = ChangeSet()
+        var changes = ChangeSet(entries: unchangedByLive)
         changes.entries += try await write(firstPlan.ready, options: options, live: live, before: changes)
         clock.lap("write first stage", objects: firstPlan.ready.count)
         var later = restPlan.ready
@@ -227,7 +239,15 @@ extension ResourceManager {
             object = placed
             if waits(object) { return .success(nil) }
             let path = mapping.objectPath(namespace: object.namespace, name: object.name)
-            let answer = try await api.apply(path, object: .object(object.body), options: dryRunOptions)
+            let pointers = options.ignoredPointers(object.ref)
+            let full = object
+            if !pointers.isEmpty { object = Self.removing(pointers, from: object) }
+            var answer = try await api.apply(path, object: .object(object.body), options: dryRunOptions)
+            if answer.created, !pointers.isEmpty {
+                // A new object is created whole: the ignored fields are its starting values.
+                object = full
+                answer = try await api.apply(path, object: .object(object.body), options: dryRunOptions)
+            }
             return .success(
                 PlannedObject(object: object, mapping: mapping, dryRun: answer.object, created: answer.created))
         } catch {

@@ -110,6 +110,10 @@ public struct ApplyError: Error, Sendable, CustomStringConvertible {
         case apply
         /// Waiting for CustomResourceDefinitions and Namespaces to become ready.
         case wait
+        /// Deleting objects that left Git.
+        case prune
+        /// Waiting for the objects to become healthy (`wait: true`).
+        case health
     }
 
     public var step: Step

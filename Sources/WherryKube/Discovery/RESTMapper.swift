@@ -38,6 +38,8 @@ public struct ResourceMapping: Sendable, Hashable {
 public actor RESTMapper {
     private let api: any KubeAPI
     private var mappings: [GroupVersionKind: ResourceMapping] = [:]
+    /// Namespaced resources that can be listed, one version per group and resource.
+    private var namespacedListable: [ResourceMapping] = []
     private var loaded = false
     /// Group versions whose discovery failed at the last refresh, with the reason.
     private var unavailable: [String: String] = [:]
@@ -94,6 +96,12 @@ public actor RESTMapper {
         if !loaded { try await refresh() }
     }
 
+    /// Every namespaced resource that can be listed, one version each: what a Namespace can hold.
+    public func namespacedResources() async throws(KubeAPIError) -> [ResourceMapping] {
+        if !loaded { try await refresh() }
+        return namespacedListable
+    }
+
     /// Forgets what was learnt; the next lookup reads discovery again.
     public func invalidate() {
         loaded = false
@@ -141,6 +149,7 @@ public actor RESTMapper {
             return (groupVersion, await Self.fetch(path, from: api))
         }
         var fresh: [GroupVersionKind: ResourceMapping] = [:]
+        var listable: [String: ResourceMapping] = [:]
         unavailable = [:]
         for (groupVersion, outcome) in lists {
             let list: JSONValue
@@ -155,11 +164,16 @@ public actor RESTMapper {
                     let kind = resource["kind"]?.stringValue
                 else { continue }
                 let gvk = GroupVersionKind(apiVersion: groupVersion, kind: kind)
-                fresh[gvk] = ResourceMapping(
+                let mapping = ResourceMapping(
                     groupVersionKind: gvk, resource: name, namespaced: resource["namespaced"] == .bool(true))
+                fresh[gvk] = mapping
+                let verbs = resource["verbs"]?.arrayValue ?? []
+                let key = gvk.group + "/" + name
+                if mapping.namespaced, verbs.contains("list"), listable[key] == nil { listable[key] = mapping }
             }
         }
         mappings = fresh
+        namespacedListable = listable.values.sorted { $0.resource < $1.resource }
         loaded = true
     }
 

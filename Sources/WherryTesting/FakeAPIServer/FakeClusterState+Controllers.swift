@@ -6,6 +6,10 @@ import WherryModel
 /// `deployment.kubernetes.io/revision` and a status (`observedGeneration`, replica counts, `Available` and
 /// `Progressing` conditions; no Pods run, so the Deployment never becomes available), with a new resourceVersion.
 /// A client that compares whole objects taken at different moments sees a change that is not there.
+///
+/// As on a real cluster with no kubelet, no Pod ever becomes ready: once `spec.progressDeadlineSeconds` have passed
+/// since the spec changed, the controller marks the rollout failed (`Progressing` False, reason
+/// `ProgressDeadlineExceeded`, message `ReplicaSet "<name>-…" has timed out progressing.`).
 extension FakeClusterState {
     /// The annotation the Deployment controller keeps.
     static let revisionAnnotation = "deployment.kubernetes.io/revision"
@@ -18,11 +22,19 @@ extension FakeClusterState {
         let generation = stored.body.value(at: ["metadata", "generation"])
         guard live == nil || live?.body.value(at: ["metadata", "generation"]) != generation else { return }
         pendingControllerWrites[key] = now + controllerDelay
+        rolloutStarted[key] = now
     }
 
     /// Writes what the Deployment controller writes for one Deployment.
-    mutating func runDeploymentController(_ key: StoredObject.Key) {
+    mutating func runDeploymentController(_ key: StoredObject.Key, now: ContinuousClock.Instant) {
         guard var stored = objects[key], !stored.isDeleting else { return }
+        var deadlinePassed = false
+        if case .int(let seconds)? = stored.body.value(at: ["spec", "progressDeadlineSeconds"]),
+            let started = rolloutStarted[key]
+        {
+            let deadline = started + .seconds(seconds)
+            if now >= deadline { deadlinePassed = true } else { pendingControllerWrites[key] = deadline }
+        }
         let generation = stored.body.value(at: ["metadata", "generation"]) ?? 1
         let previous = Int(
             stored.body.value(at: ["metadata", "annotations", Self.revisionAnnotation])?.stringValue ?? "")
@@ -45,7 +57,12 @@ extension FakeClusterState {
                 condition(
                     "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability."
                 ),
-                condition("Progressing", "True", "ReplicaSetUpdated", "ReplicaSet \"\(key.name)\" is progressing."),
+                deadlinePassed
+                    ? condition(
+                        "Progressing", "False", "ProgressDeadlineExceeded",
+                        "ReplicaSet \"\(key.name)-5d4f8c7b9\" has timed out progressing.")
+                    : condition(
+                        "Progressing", "True", "ReplicaSetUpdated", "ReplicaSet \"\(key.name)\" is progressing."),
             ],
         ]
         stored.body["status"] = .object(status)

@@ -1,6 +1,7 @@
 import WherryModel
 
-/// `DELETE` of one object, with DeleteOptions from the query or the body.
+/// `DELETE` of one object, with DeleteOptions from the query or the body (`propagationPolicy`, `dryRun`, and
+/// `preconditions.uid`, which a real server checks before anything else: 409 Conflict when it differs).
 extension FakeClusterState {
     /// Deletes an object. Answers a `Success` Status when it is gone at once, or the object (with
     /// `metadata.deletionTimestamp`) while it lingers for ``deletionDelay``; deleting a namespace deletes its content.
@@ -10,8 +11,15 @@ extension FakeClusterState {
         let options = try Self.deleteOptions(body: body, query: query)
         let key = target.key(name: name)
         guard var stored = objects[key] else { throw APIStatusError.notFound(target.resource, name: name) }
-        if stored.isDeleting { return stored.rendered(apiVersion: target.apiVersion) }
         let uid = stored.body.value(at: ["metadata", "uid"]) ?? ""
+        if let wanted = options.preconditionUID, uid.stringValue != wanted {
+            throw APIStatusError(
+                code: 409, reason: "Conflict",
+                message: "Operation cannot be fulfilled on \(target.resource.name) \"\(name)\": Precondition failed: "
+                    + "UID in precondition: \(wanted), UID in object meta: \(uid.stringValue ?? "")",
+                details: APIStatusError.details(name: name, group: target.resource.group, kind: target.resource.name))
+        }
+        if stored.isDeleting { return stored.rendered(apiVersion: target.apiVersion) }
         let isNamespace = target.resource.group.isEmpty && target.resource.name == "namespaces"
         if isNamespace, Self.systemNamespaces.prefix(3).contains(name) {
             throw APIStatusError(
@@ -61,15 +69,17 @@ extension FakeClusterState {
     private static func deleteOptions(
         body: [UInt8], query: [String: String]
     ) throws(APIStatusError)
-        -> (dryRun: Bool, foreground: Bool)
+        -> (dryRun: Bool, foreground: Bool, preconditionUID: String?)
     {
         var policy = query["propagationPolicy"]
         var dryRun = try isDryRun(query["dryRun"])
+        var uid: String?
         if !body.isEmpty {
             guard let options = try? JSONValue.parse(body), options.objectValue != nil else {
                 throw .badRequest("the body of a delete must be DeleteOptions as JSON")
             }
             if let value = options["propagationPolicy"]?.stringValue { policy = value }
+            uid = options["preconditions"]?["uid"]?.stringValue
             for value in options["dryRun"]?.arrayValue ?? [] {
                 if try isDryRun(value.stringValue) { dryRun = true }
             }
@@ -88,6 +98,6 @@ extension FakeClusterState {
                     ],
                 ])
         }
-        return (dryRun, policy == "Foreground")
+        return (dryRun, policy == "Foreground", uid)
     }
 }

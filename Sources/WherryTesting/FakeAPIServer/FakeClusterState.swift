@@ -18,6 +18,8 @@ struct FakeClusterState: Sendable {
     var deletionDelay: Duration = .zero
     /// Deployments whose controller write is due, and when.
     var pendingControllerWrites: [StoredObject.Key: ContinuousClock.Instant] = [:]
+    /// When each Deployment's current spec was written: its rollout's progress deadline counts from there.
+    var rolloutStarted: [StoredObject.Key: ContinuousClock.Instant] = [:]
     /// How long after a Deployment's spec changes its controller writes status and the revision annotation.
     var controllerDelay: Duration = .zero
 
@@ -63,7 +65,7 @@ struct FakeClusterState: Sendable {
         }
         for (key, due) in pendingControllerWrites.sorted(by: { $0.key < $1.key }) where due <= now {
             pendingControllerWrites[key] = nil
-            runDeploymentController(key)
+            runDeploymentController(key, now: now)
         }
         let expired = objects.filter { $0.value.removeAt.map { $0 <= now } ?? false }.keys.sorted()
         guard !expired.isEmpty else { return }
