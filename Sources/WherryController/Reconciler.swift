@@ -87,8 +87,13 @@ public struct Reconciler: Sendable {
                 clock: clock, logger: logger)
         }
         let result: SyncResult
+        // A drift check of the tree last applied needs no dry run for objects the live copies show unchanged.
+        let driftCheck =
+            trigger == .drift && previous?.lastResult == .succeeded && previous?.lastAppliedTreeHash == located.treeHash
+        let options = SyncOptions(
+            liveCache: liveCache, driftCheck: driftCheck, claims: ServiceClaims(config: config, syncer: syncer))
         do {
-            result = try await syncer.apply(rendered, liveCache: liveCache)
+            result = try await syncer.apply(rendered, options: options)
         } catch {
             if error.isCancelled { return .cancelled }
             return await failed(
@@ -99,8 +104,16 @@ public struct Reconciler: Sendable {
             ReconcileAttempt(
                 service: service.name, revision: located.commit, treeHash: located.treeHash, result: .succeeded,
                 counts: result.changes.counts, startedAt: started,
-                durationSeconds: (ContinuousClock.now - clock).inSeconds),
+                durationSeconds: (ContinuousClock.now - clock).inSeconds, drifted: result.drifted.map(\.description)),
             logger: logger)
+        if !result.drifted.isEmpty {
+            logger.warning(
+                "Drift corrected",
+                metadata: [
+                    "wherry.drifted": "\(result.drifted.count)",
+                    "wherry.objects": "\(result.drifted.prefix(10).map(\.description).joined(separator: ", "))",
+                ])
+        }
         logger.info("Reconciled service", metadata: ["wherry.changes": "\(result.changes.summary)"])
         return .applied(result, treeHash: located.treeHash)
     }

@@ -17,7 +17,8 @@ extension ServiceSyncer {
     /// and the services not yet started are skipped instead of failing one by one. Outcomes keep the order of
     /// `services`; `finished` is called as each service ends.
     public func syncAll(
-        _ services: [ServiceConfig], in config: WherryConfig, dryRun: Bool = false, servicesAtOnce: Int = 4,
+        _ services: [ServiceConfig], in config: WherryConfig, dryRun: Bool = false, allowMassPrune: Bool = false,
+        servicesAtOnce: Int = 4,
         finished: @escaping @Sendable (ServiceConfig, ServiceSyncOutcome) -> Void = { _, _ in }
     ) async -> [ServiceSyncOutcome] {
         let selector =
@@ -25,38 +26,87 @@ extension ServiceSyncer {
         let cache = LiveObjectCache(api: manager.api, selector: selector)
         let clusterProblem = Mutex<String?>(nil)
         let rendered = await renderer.renderAll(services, in: config)
-        return await concurrentMap(Array(zip(services, rendered)), limit: servicesAtOnce) { service, rendering in
-            let skipped = ServiceSyncOutcome.skipped("not attempted: the cluster failed (see above)")
-            var outcome: ServiceSyncOutcome
-            if clusterProblem.withLock({ $0 }) != nil {
-                outcome = skipped
-            } else {
-                switch rendering {
-                case .failure(let error): outcome = .failed(.render(error))
-                case .success(let rendered):
-                    outcome = await applyOutcome(rendered, dryRun: dryRun, cache: cache)
-                    if case .failed(let error) = outcome, let problem = error.clusterProblem {
-                        // Only the first service to meet it reports it; the others say they were skipped.
-                        let first = clusterProblem.withLock { current in
-                            defer { current = current ?? problem }
-                            return current == nil
-                        }
-                        if !first { outcome = skipped }
-                    }
-                }
-            }
-            finished(service, outcome)
-            return outcome
+        let claims = ServiceClaims(
+            config: config, syncer: self,
+            known: Dictionary(zip(services.map(\.name), rendered), uniquingKeysWith: { first, _ in first }))
+        var common = SyncOptions(dryRun: dryRun, liveCache: cache, allowMassPrune: allowMassPrune, claims: claims)
+        if services.count > 1 {
+            // One LIST for every inventory; when it fails, each service reads its own (and reports the error).
+            common.inventories = try? await inventories.cluster.loadAll()
         }
+        let options = common
+        var outcomes: [ServiceSyncOutcome?] = Array(repeating: nil, count: services.count)
+        // Services run in waves: a service starts once the services it depends on (among these) are done.
+        for wave in Self.waves(services) {
+            let done = outcomes
+            let results = await concurrentMap(wave, limit: servicesAtOnce) { index in
+                let service = services[index]
+                let outcome: ServiceSyncOutcome
+                if let failed = service.dependsOn.first(where: { dependency in
+                    guard let at = services.firstIndex(where: { $0.name == dependency }) else { return false }
+                    if case .synced? = done[at] { return false }
+                    return true
+                }) {
+                    outcome = .skipped("not attempted: it depends on service \(failed), which did not sync")
+                } else {
+                    outcome = await syncOne(
+                        service, rendering: rendered[index], options: options, clusterProblem: clusterProblem)
+                }
+                finished(service, outcome)
+                return (index, outcome)
+            }
+            for (index, outcome) in results { outcomes[index] = outcome }
+        }
+        return outcomes.map { $0 ?? .skipped("not attempted") }
     }
 
-    private func applyOutcome(
-        _ rendered: RenderedService, dryRun: Bool, cache: LiveObjectCache
-    ) async
-        -> ServiceSyncOutcome
-    {
+    /// Indices of `services` in waves: each wave depends only on earlier ones (dependencies outside `services`
+    /// are not waited for). The config rejects cycles; a cycle here would end up in the last wave.
+    static func waves(_ services: [ServiceConfig]) -> [[Int]] {
+        let names = Set(services.map(\.name))
+        var level: [String: Int] = [:]
+        func depth(_ name: String, _ seen: Set<String>) -> Int {
+            if let known = level[name] { return known }
+            guard let service = services.first(where: { $0.name == name }), !seen.contains(name) else { return 0 }
+            let deps = service.dependsOn.filter { names.contains($0) }
+            let value = deps.map { depth($0, seen.union([name])) + 1 }.max() ?? 0
+            level[name] = value
+            return value
+        }
+        var waves: [Int: [Int]] = [:]
+        for (index, service) in services.enumerated() { waves[depth(service.name, []), default: []].append(index) }
+        return waves.keys.sorted().map { waves[$0]! }
+    }
+
+    private func syncOne(
+        _ service: ServiceConfig, rendering: Result<RenderedService, ServiceRenderError>, options: SyncOptions,
+        clusterProblem: borrowing Mutex<String?>
+    ) async -> ServiceSyncOutcome {
+        let skipped = ServiceSyncOutcome.skipped("not attempted: the cluster failed (see above)")
+        var outcome: ServiceSyncOutcome
+        if clusterProblem.withLock({ $0 }) != nil {
+            outcome = skipped
+        } else {
+            switch rendering {
+            case .failure(let error): outcome = .failed(.render(error))
+            case .success(let rendered):
+                outcome = await applyOutcome(rendered, options: options)
+                if case .failed(let error) = outcome, let problem = error.clusterProblem {
+                    // Only the first service to meet it reports it; the others say they were skipped.
+                    let first = clusterProblem.withLock { current in
+                        defer { current = current ?? problem }
+                        return current == nil
+                    }
+                    if !first { outcome = skipped }
+                }
+            }
+        }
+        return outcome
+    }
+
+    private func applyOutcome(_ rendered: RenderedService, options: SyncOptions) async -> ServiceSyncOutcome {
         do {
-            return .synced(try await apply(rendered, dryRun: dryRun, liveCache: cache))
+            return .synced(try await apply(rendered, options: options))
         } catch {
             return .failed(error)
         }

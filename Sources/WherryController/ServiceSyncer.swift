@@ -6,17 +6,57 @@ public import WherryModel
 public struct SyncResult: Sendable {
     public var service: String
     public var commit: String
+    /// What the apply did per object, then what the prune did (`deleted`, `kept`).
     public var changes: ChangeSet
+    /// Objects a drift check found changed or missing and put back.
+    public var drifted: [ObjectRef] = []
+    /// The service's inventory after the sync.
+    public var inventory = Inventory()
+}
+
+/// How one service is synced.
+public struct SyncOptions: Sendable {
+    /// Validate, compare and check prunes with the server; write nothing.
+    public var dryRun = false
+    /// Live objects shared between the services of one sync.
+    public var liveCache: LiveObjectCache?
+    /// Let a prune of more than half the inventory go ahead (`--allow-mass-prune`).
+    public var allowMassPrune = false
+    /// A drift check: the objects are the ones last applied (see ``ApplySetOptions/driftCheck``).
+    public var driftCheck = false
+    /// Which services hold the objects this one would prune; without it, objects are pruned on labels alone.
+    public var claims: ServiceClaims?
+    /// Every inventory the cluster holds, read once for a sync of many services.
+    public var inventories: [String: Inventory]?
+
+    public init(
+        dryRun: Bool = false, liveCache: LiveObjectCache? = nil, allowMassPrune: Bool = false,
+        driftCheck: Bool = false, claims: ServiceClaims? = nil
+    ) {
+        self.dryRun = dryRun
+        self.liveCache = liveCache
+        self.allowMassPrune = allowMassPrune
+        self.driftCheck = driftCheck
+        self.claims = claims
+    }
 }
 
 /// Syncing one service failed, at rendering or at applying.
 public enum SyncError: Error, Sendable, CustomStringConvertible {
     case render(ServiceRenderError)
     case apply(service: String, commit: String, ApplyError)
+    /// A safety valve stopped the sync before anything was written (an empty render, a mass prune).
+    case refused(service: String, commit: String, reason: String)
+    /// The inventory could not be read or saved.
+    case inventory(service: String, commit: String, KubeAPIError)
 
     public var description: String {
         switch self {
         case .render(let error): error.description
+        case .refused(let service, let commit, let reason):
+            "service \(service) at \(commit.prefix(12)): refused: \(reason)"
+        case .inventory(let service, let commit, let error):
+            "service \(service) at \(commit.prefix(12)): the inventory could not be read or saved: \(error)"
         case .apply(let service, let commit, let error):
             "service \(service) at \(commit.prefix(12)): \(error.description)"
         }
@@ -27,13 +67,24 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .render(let error): error.isTransient
         case .apply(_, _, let error): error.isTransient
+        case .refused: false
+        case .inventory(_, _, let error): error.isTransient
         }
     }
 
     /// Whether the sync was cancelled (shutdown, a newer trigger): not a failure to record.
     public var isCancelled: Bool {
         if case .apply(_, _, let error) = self { return error.isCancelled }
+        if case .inventory(_, _, let error) = self { return error.isCancelled }
         return false
+    }
+
+    /// The commit the failed sync was at, when rendering got that far.
+    public var commit: String {
+        switch self {
+        case .render: ""
+        case .apply(_, let commit, _), .refused(_, let commit, _), .inventory(_, let commit, _): commit
+        }
     }
 
     /// The cluster-wide failure behind this error, when there is one: every other service would fail alike.
@@ -51,17 +102,20 @@ public struct ServiceSyncer: Sendable {
     public var concurrency: Int
     /// Namespace for namespaced objects when neither they nor the service name one.
     public var defaultNamespace: String
-    private let logger: Logger
+    /// Where inventories are kept.
+    public let inventories: InventoryKeeper
+    let logger: Logger
 
     public init(
         renderer: ServiceRenderer, manager: ResourceManager, concurrency: Int = ApplySetOptions.defaultConcurrency,
-        defaultNamespace: String = "default",
+        defaultNamespace: String = "default", inventories: InventoryKeeper? = nil,
         logger: Logger = Logger(label: "wherry.sync")
     ) {
         self.renderer = renderer
         self.manager = manager
         self.concurrency = concurrency
         self.defaultNamespace = defaultNamespace
+        self.inventories = inventories ?? InventoryKeeper(cluster: ClusterInventory(api: manager.api))
         self.logger = logger
     }
 
@@ -69,29 +123,132 @@ public struct ServiceSyncer: Sendable {
     public func applyOptions(
         for service: ServiceConfig, dryRun: Bool, liveCache: LiveObjectCache? = nil
     ) -> ApplySetOptions {
-        ApplySetOptions(
+        var options = ApplySetOptions(
             defaultNamespace: service.namespace ?? defaultNamespace,
             liveSelector: WherryLabels.serviceSelector(service.name), liveCache: liveCache,
             concurrency: concurrency, dryRun: dryRun)
+        let rules = service.ignoreDifferences
+        if !rules.isEmpty {
+            options.ignoredPointers = { ref in rules.filter { $0.matches(ref) }.flatMap(\.jsonPointers) }
+        }
+        return options
     }
 
-    /// Applies one rendered service as a unit.
+    /// Applies one rendered service as a unit: safety valves, apply, inventory, prune, and (`wait: true`) health.
     public func apply(
-        _ rendered: RenderedService, dryRun: Bool = false, liveCache: LiveObjectCache? = nil
-    ) async throws(SyncError) -> SyncResult {
+        _ rendered: RenderedService, options: SyncOptions = SyncOptions()
+    ) async throws(SyncError)
+        -> SyncResult
+    {
         let service = rendered.service
-        do {
-            let changes = try await manager.apply(
-                rendered.objects, options: applyOptions(for: service, dryRun: dryRun, liveCache: liveCache))
-            logger.info(
-                "Synced service",
-                metadata: [
-                    "wherry.service": "\(service.name)", "wherry.revision": "\(rendered.commit)",
-                    "wherry.changes": "\(changes.summary)", "wherry.dry_run": "\(dryRun)",
-                ])
-            return SyncResult(service: service.name, commit: rendered.commit, changes: changes)
-        } catch {
-            throw .apply(service: service.name, commit: rendered.commit, error)
+        let commit = rendered.commit
+        if rendered.objects.isEmpty, !service.allowEmpty {
+            throw .refused(
+                service: service.name, commit: commit,
+                reason: "the render of \(service.directory) holds no objects, so applying it would prune everything "
+                    + "the service owns; check k8s_yaml_dir and the branch, or set allow_empty: true on the service "
+                    + "if it is meant to be empty")
         }
+        let namespace = service.namespace ?? defaultNamespace
+        let now = await manager.inventory(of: rendered.objects, defaultNamespace: namespace)
+        let previous: Inventory
+        do {
+            previous = try await inventories.load(service: service.name, preloaded: options.inventories)
+        } catch {
+            // Usually the first request of a sync: a cluster that cannot be reached is said as such, once.
+            if error.isClusterWide || error.isCancelled {
+                throw .apply(
+                    service: service.name, commit: commit, ApplyError(cluster: error, server: manager.api.server))
+            }
+            throw .inventory(service: service.name, commit: commit, error)
+        }
+        let candidates = service.prune ? previous.subtracting(now) : []
+        if candidates.count * 2 > previous.count, !service.allowEmpty, !options.allowMassPrune {
+            let names = candidates.prefix(5).map(\.description).joined(separator: ", ")
+            throw .refused(
+                service: service.name, commit: commit,
+                reason: "this sync would prune \(candidates.count) of the \(previous.count) objects the service owns "
+                    + "(\(names)\(candidates.count > 5 ? ", …" : "")); if that is intended, run `wherry sync --service "
+                    + "\(service.name) --allow-mass-prune` or set allow_empty: true on the service")
+        }
+
+        var applySet = ApplySetOptions()
+        applySet = applyOptions(for: service, dryRun: options.dryRun, liveCache: options.liveCache)
+        applySet.driftCheck = options.driftCheck
+        var changes: ChangeSet
+        do {
+            changes = try await manager.apply(namespaceObject(for: service) + rendered.objects, options: applySet)
+        } catch {
+            throw .apply(service: service.name, commit: commit, error)
+        }
+        var result = SyncResult(service: service.name, commit: commit, changes: changes)
+        if options.driftCheck {
+            result.drifted = changes.entries.filter { $0.action == .created || $0.action == .configured }.map(\.ref)
+        }
+        if !options.dryRun, previous.merging(now) != previous {
+            // Listed before anything is pruned: a crash from here on leaves every object still owned.
+            try await save(previous.merging(now), service: service, commit: commit)
+        }
+        if !service.prune, !previous.subtracting(now).isEmpty {
+            logger.notice(
+                "Objects left Git; prune is off for this service, so they stay in the cluster",
+                metadata: ["wherry.service": "\(service.name)", "wherry.objects": "\(previous.subtracting(now).count)"])
+        }
+        let pruned = await prune(candidates, service: service, dryRun: options.dryRun, claims: options.claims)
+        result.changes.entries += pruned.changes.entries
+        result.inventory = now.merging(Inventory(pruned.retained))
+        if !options.dryRun, result.inventory != previous.merging(now) {
+            try await save(result.inventory, service: service, commit: commit)
+        }
+        if !pruned.failures.isEmpty {
+            throw .apply(
+                service: service.name, commit: commit,
+                ApplyError(step: .prune, failures: pruned.failures, applied: result.changes))
+        }
+        if service.wait, !options.dryRun {
+            do {
+                try await manager.waitUntilHealthy(
+                    now.entries, timeout: .seconds(service.timeout ?? ServiceConfig.defaultTimeout))
+            } catch {
+                var error = error
+                error.applied = result.changes
+                throw .apply(service: service.name, commit: commit, error)
+            }
+        }
+        logger.info(
+            "Synced service",
+            metadata: [
+                "wherry.service": "\(service.name)", "wherry.revision": "\(commit)",
+                "wherry.changes": "\(result.changes.summary)", "wherry.dry_run": "\(options.dryRun)",
+            ])
+        return result
+    }
+
+    private func save(_ inventory: Inventory, service: ServiceConfig, commit: String) async throws(SyncError) {
+        do {
+            try await inventories.save(inventory, service: service.name, revision: commit)
+        } catch {
+            throw .inventory(service: service.name, commit: commit, error)
+        }
+    }
+
+    /// With `create_namespace: true`, the service's Namespace, created when missing and otherwise left as it is
+    /// (never in the inventory, so never pruned). It carries the service's labels, so drift checks find it with the
+    /// service's other objects.
+    func namespaceObject(for service: ServiceConfig) -> [KubeObject] {
+        guard service.createNamespace, let namespace = service.namespace else { return [] }
+        return [
+            KubeObject(body: [
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": [
+                    "name": .string(namespace),
+                    "labels": [
+                        WherryLabels.managedBy: .string(WherryLabels.managedByValue),
+                        WherryLabels.service: .string(service.name),
+                    ],
+                    "annotations": [WherryLabels.ssa: "if-not-present", WherryLabels.prune: "disabled"],
+                ],
+            ])
+        ]
     }
 }

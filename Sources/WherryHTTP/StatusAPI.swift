@@ -99,7 +99,14 @@ public struct StatusAPI: Sendable {
     private func services() async throws -> Response {
         var items: [JSONValue] = []
         for service in config.services { items.append(try await serviceJSON(service)) }
-        return Self.json(["count": .int(Int64(items.count)), "services": .array(items)])
+        let orphaned: [JSONValue] = loop.orphans.sorted { $0.key < $1.key }.map { name, count in
+            [
+                "service": .string(name), "objects": .int(Int64(count)),
+                "hint": .string("no longer configured; its objects were left in place: wherry prune --service \(name)"),
+            ]
+        }
+        return Self.json(
+            ["count": .int(Int64(items.count)), "services": .array(items), "orphaned": .array(orphaned)])
     }
 
     /// One service: where it comes from, what was applied, the last attempt, and the schedule.
@@ -108,7 +115,11 @@ public struct StatusAPI: Sendable {
         let schedule = loop.schedules[service.name] ?? ServiceSchedule()
         let repository = config.repository(for: service)
         let state: String =
-            if service.suspend { "suspended" } else if schedule.running { "reconciling" } else {
+            if service.suspend { "suspended" } else if schedule.running {
+                "reconciling"
+            } else if loop.blocked[
+                service.name] != nil
+            { "waiting" } else {
                 status?.lastResult.rawValue ?? "pending"
             }
         var object: JSONObject = [
@@ -123,7 +134,11 @@ public struct StatusAPI: Sendable {
             "changes": ApplyAction.json(status?.counts ?? [:]),
             "duration_seconds": status.map { .double($0.durationSeconds) } ?? .null,
             "consecutive_failures": .int(Int64(schedule.failures)),
+            "drift_corrections": .int(Int64(status?.driftCorrections ?? 0)),
+            "last_drift": .array((status?.lastDrift ?? []).map(JSONValue.string)),
+            "last_drift_time": status?.lastDriftAt.map { .string(Self.time($0)) } ?? .null,
         ]
+        if let dependency = loop.blocked[service.name] { object["waiting_for"] = .string(dependency) }
         if let namespace = service.namespace { object["namespace"] = .string(namespace) }
         return .object(object)
     }

@@ -32,7 +32,9 @@ struct DiffCommand: AsyncParsableCommand {
         let renderer = options.serviceRenderer(for: config)
         let syncer = ServiceSyncer(
             renderer: renderer, manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
-            concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)
+            concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
+            inventories: kube.inventories(api))
+        let claims = ServiceClaims(config: config, syncer: syncer)
         var changed = 0
         var failed = 0
         for service in services {
@@ -49,6 +51,7 @@ struct DiffCommand: AsyncParsableCommand {
                             old: old, new: YAMLWriter.document(diff.desired), oldLabel: "live \(label)",
                             newLabel: "git \(service.name)@\(rendered.commit.prefix(12))"), terminator: "")
                 }
+                changed += try await showPrunes(rendered, syncer: syncer, claims: claims)
             } catch let error as ServiceRenderError {
                 failed += 1
                 Terminal.error(error.description)
@@ -69,5 +72,24 @@ struct DiffCommand: AsyncParsableCommand {
         }
         Terminal.error(changed == 0 ? "no changes" : "\(changed) object\(changed == 1 ? "" : "s") would change")
         if changed > 0 { throw ExitStatus.failure.code }
+    }
+
+    /// Prints what a sync would prune (and keep) for a service; returns how many objects would be deleted.
+    private func showPrunes(
+        _ rendered: RenderedService, syncer: ServiceSyncer, claims: ServiceClaims
+    ) async throws
+        -> Int
+    {
+        let service = rendered.service
+        guard service.prune else { return 0 }
+        let now = await syncer.manager.inventory(
+            of: rendered.objects, defaultNamespace: service.namespace ?? syncer.defaultNamespace)
+        let previous = try await syncer.inventories.load(service: service.name)
+        let pruned = await syncer.prune(previous.subtracting(now), service: service, dryRun: true, claims: claims)
+        for entry in pruned.changes.entries {
+            print(entry.action == .deleted ? "prune \(entry.ref): would be deleted" : "prune \(entry): not deleted")
+        }
+        for failure in pruned.failures { Terminal.error("prune \(failure)") }
+        return pruned.changes.entries.filter { $0.action == .deleted }.count
     }
 }

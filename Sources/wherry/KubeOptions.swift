@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Synchronization
+import WherryController
 import WherryKube
 
 /// How commands that talk to a cluster reach it.
@@ -11,6 +12,9 @@ struct KubeOptions: ParsableArguments {
 
     @Option(help: "kubeconfig context to use (default: its current-context).")
     var context: String?
+
+    @Option(help: "Wherry's own namespace: service inventories are kept there (created when missing).")
+    var namespace: String = ClusterInventory.defaultNamespace
 
     @Option(help: "API requests in flight at once per apply stage.")
     var concurrency: Int = ApplySetOptions.defaultConcurrency
@@ -39,6 +43,11 @@ struct KubeOptions: ParsableArguments {
         guard (maxConcurrentServices ?? 1) > 0 else {
             throw ValidationError("--max-concurrent-services must be at least 1")
         }
+    }
+
+    /// Where inventories are kept: the cluster, plus a copy in `store` when there is one.
+    func inventories(_ api: any KubeAPI, store: (any StatusStore)? = nil) -> InventoryKeeper {
+        InventoryKeeper(cluster: ClusterInventory(api: api, namespace: namespace), store: store)
     }
 
     /// Loads the kubeconfig and opens the client; a kubeconfig problem is a usage error (exit 2).

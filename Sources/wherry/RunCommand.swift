@@ -58,7 +58,8 @@ struct RunCommand: AsyncParsableCommand {
         let syncer = ServiceSyncer(
             renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
-            concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)
+            concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
+            inventories: kube.inventories(api, store: store))
         let notifier = Notifier(url: config.webhookURL)
         let registry = PrometheusCollectorRegistry()
         let loop = ReconcileLoop(

@@ -27,13 +27,24 @@ struct StatusCommand: AsyncParsableCommand {
         let rows = (services["services"]?.arrayValue ?? []).map { service -> [String] in
             let revision = service["last_applied_revision"]?.stringValue.map { String($0.prefix(12)) } ?? "-"
             let applied = service["last_applied_time"]?.stringValue.flatMap(Self.age) ?? "-"
-            let error = service["last_error"]?.stringValue.map { Self.firstLine($0) } ?? ""
+            var error = service["last_error"]?.stringValue.map { Self.firstLine($0) } ?? ""
+            if let dependency = service["waiting_for"]?.stringValue, error.isEmpty {
+                error = "waiting for service \(dependency)"
+            }
+            let drift = service["drift_corrections"].flatMap { if case .int(let n) = $0 { Int(n) } else { nil } } ?? 0
             return [
                 service["name"]?.stringValue ?? "?", service["repo"]?.stringValue ?? "",
-                service["state"]?.stringValue ?? "", revision, applied, error,
+                service["state"]?.stringValue ?? "", revision, applied, String(drift), error,
             ]
         }
-        print(Self.table([["SERVICE", "REPO", "STATE", "REVISION", "APPLIED", "ERROR"]] + rows))
+        print(Self.table([["SERVICE", "REPO", "STATE", "REVISION", "APPLIED", "DRIFT", "ERROR"]] + rows))
+        for orphan in services["orphaned"]?.arrayValue ?? [] {
+            let name = orphan["service"]?.stringValue ?? "?"
+            let count = orphan["objects"].flatMap { if case .int(let n) = $0 { Int(n) } else { nil } } ?? 0
+            print(
+                "orphaned: service \(name) is no longer configured; its \(count) objects were left in the cluster "
+                    + "(remove them with: wherry prune --service \(name))")
+        }
     }
 
     /// GETs one JSON document; a controller that does not answer is a clear error (exit 1).

@@ -25,8 +25,11 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Sync only this service.")
     var service: String?
 
-    @Flag(help: "Validate and compare with a server-side dry run; write nothing.")
+    @Flag(help: "Validate and compare with a server-side dry run, and list what would be pruned; write nothing.")
     var dryRun = false
+
+    @Flag(help: "Let a sync prune more than half of a service's objects (refused otherwise, as a safety valve).")
+    var allowMassPrune = false
 
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: SyncFormat = .text
@@ -39,7 +42,8 @@ struct SyncCommand: AsyncParsableCommand {
         let syncer = ServiceSyncer(
             renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
-            concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace)
+            concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
+            inventories: kube.inventories(api))
         var reports: [JSONValue] = []
         var services: [ServiceConfig] = []
         for service in selected {
@@ -53,9 +57,11 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let progress = Progress(total: services.count)
         let outcomes = await syncer.syncAll(
-            services, in: config, dryRun: dryRun, servicesAtOnce: kube.maxConcurrentServices ?? 16
+            services, in: config, dryRun: dryRun, allowMassPrune: allowMassPrune,
+            servicesAtOnce: kube.maxConcurrentServices ?? 16
         ) { service, _ in progress.finished(service.name) }
         progress.clear()
+        if self.service == nil { await warnAboutOrphans(syncer.inventories, config: config) }
         await api.shutdown()
         var failed = 0
         var skipped = 0
@@ -86,6 +92,16 @@ struct SyncCommand: AsyncParsableCommand {
         }
     }
 
+    /// Services that left the config keep their objects: say so, with the command that removes them.
+    private func warnAboutOrphans(_ inventories: InventoryKeeper, config: WherryConfig) async {
+        guard let orphans = try? await inventories.orphans(in: config) else { return }
+        for (name, inventory) in orphans.sorted(by: { $0.key < $1.key }) {
+            Terminal.error(
+                "service \(name) is no longer configured; its \(inventory.count) objects were left in the cluster "
+                    + "(remove them with: wherry prune --service \(name))")
+        }
+    }
+
     private func printText(_ result: SyncResult) {
         let suffix = dryRun ? " (dry run)" : ""
         for entry in result.changes.entries { print("\(entry)\(suffix)") }
@@ -97,8 +113,12 @@ struct SyncCommand: AsyncParsableCommand {
             "service": .string(result.service), "commit": .string(result.commit),
             "summary": .string(result.changes.summary),
             "objects": .array(
-                result.changes.entries.map {
-                    ["object": .string($0.ref.description), "action": .string($0.action.rawValue)]
+                result.changes.entries.map { entry in
+                    var object: JSONObject = [
+                        "object": .string(entry.ref.description), "action": .string(entry.action.rawValue),
+                    ]
+                    if let note = entry.note { object["note"] = .string(note) }
+                    return .object(object)
                 }),
         ]
     }

@@ -1,10 +1,12 @@
+import WherryKube
 import WherryModel
 import WherryRender
 
 extension ConfigLoader {
     static let serviceKeys = [
         "name", "github", "repo", "k8s_yaml_dir", "namespace", "prune", "suspend", "interval", "depends_on", "timeout",
-        "wait", "stateless",
+        "wait", "stateless", "allow_empty", "prune_propagation", "create_namespace", "drift_interval",
+        "ignore_differences", "retry",
     ]
 
     /// `services[]`. A legacy `repo:` URL adds a repository when no `github_configs` entry matches it.
@@ -35,7 +37,7 @@ extension ConfigLoader {
             let repository = resolveRepository(
                 reader, repositories: &repositories, declaredKeys: declaredKeys, issues: &issues)
             let namespace = reader.string("namespace", issues: &issues)
-            let service = ServiceConfig(
+            var service = ServiceConfig(
                 name: name ?? "",
                 repository: repository ?? "",
                 directory: directory ?? "",
@@ -48,6 +50,7 @@ extension ConfigLoader {
                 wait: reader.bool("wait", default: false, issues: &issues),
                 stateless: reader.bool("stateless", default: false, issues: &issues),
                 location: item.location)
+            readConvergence(reader, into: &service, issues: &issues)
             if let name {
                 checkServiceName(name, at: reader.location("name"), issues: &issues)
                 if let first = services.first(where: { $0.name == name }) {
@@ -128,6 +131,93 @@ extension ConfigLoader {
                 .error, reader.map.location, "'\(reader.path)' names no repository",
                 hint: "add github: <key of github_configs>, or repo: https://github.com/<owner>/<repo>"))
         return nil
+    }
+
+    /// The keys of prune, drift, retry and namespace creation.
+    private static func readConvergence(
+        _ reader: FieldReader, into service: inout ServiceConfig, issues: inout [ConfigIssue]
+    ) {
+        service.allowEmpty = reader.bool("allow_empty", default: false, issues: &issues)
+        service.createNamespace = reader.bool("create_namespace", default: false, issues: &issues)
+        if service.createNamespace, service.namespace == nil {
+            issues.append(
+                ConfigIssue(
+                    .error, reader.location("create_namespace"), "'create_namespace' needs 'namespace' on the service",
+                    hint: "add namespace: <name>"))
+        }
+        if let text = reader.string("prune_propagation", issues: &issues) {
+            if let policy = DeleteOptions.Propagation(
+                rawValue: text.prefix(1).uppercased() + text.dropFirst().lowercased())
+            {
+                service.prunePropagation = policy
+            } else {
+                issues.append(
+                    ConfigIssue(
+                        .error, reader.location("prune_propagation"), "'\(text)' is not a propagation policy",
+                        hint: "use background (default), foreground or orphan"))
+            }
+        }
+        if let interval = reader.seconds("drift_interval", allowZero: true, issues: &issues) {
+            service.driftInterval = interval
+        }
+        service.ignoreDifferences = readIgnoreRules(reader, issues: &issues)
+        if let retry = reader.map("retry", issues: &issues) {
+            retry.rejectUnknown(known: ["limit", "backoff"], issues: &issues)
+            var policy = RetryPolicy.standard
+            policy.limit = retry.count("limit", issues: &issues)
+            if let backoff = retry.map("backoff", issues: &issues) {
+                backoff.rejectUnknown(known: ["duration", "factor", "max_duration"], issues: &issues)
+                if let duration = backoff.seconds("duration", issues: &issues) { policy.duration = Double(duration) }
+                if let factor = backoff.number("factor", issues: &issues) { policy.factor = factor }
+                if let maximum = backoff.seconds("max_duration", issues: &issues) {
+                    policy.maxDuration = Double(maximum)
+                }
+            }
+            service.retry = policy
+        }
+    }
+
+    /// `ignore_differences: [{group?, kind, name?, namespace?, json_pointers: [...]}]`.
+    private static func readIgnoreRules(_ reader: FieldReader, issues: inout [ConfigIssue]) -> [IgnoreRule] {
+        guard let value = reader.map["ignore_differences"], !value.isNull else { return [] }
+        guard case .sequence(let items) = value.content else {
+            issues.append(
+                ConfigIssue(
+                    .error, value.location, "'\(reader.name("ignore_differences"))' must be a list of rules",
+                    hint: "e.g. - {kind: Deployment, json_pointers: [/spec/replicas]}"))
+            return []
+        }
+        var rules: [IgnoreRule] = []
+        for (index, item) in items.enumerated() {
+            guard item.entries != nil else {
+                issues.append(ConfigIssue(.error, item.location, "each ignore_differences rule must be a map"))
+                continue
+            }
+            let rule = FieldReader(item, path: reader.name("ignore_differences[\(index)]"))
+            rule.rejectUnknown(known: ["group", "kind", "name", "namespace", "json_pointers"], issues: &issues)
+            let kind = rule.string("kind", required: true, issues: &issues)
+            let pointers = rule.stringList("json_pointers", issues: &issues)
+            if pointers.isEmpty {
+                issues.append(
+                    ConfigIssue(
+                        .error, rule.map.location, "'\(rule.name("json_pointers"))' must list at least one pointer"))
+            }
+            for pointer in pointers where !pointer.hasPrefix("/") || pointer == "/" {
+                issues.append(
+                    ConfigIssue(
+                        .error, rule.location("json_pointers"), "'\(pointer)' is not a JSON pointer to a field",
+                        hint: "write it like /spec/replicas"))
+            }
+            if let kind {
+                rules.append(
+                    IgnoreRule(
+                        group: rule.string("group", issues: &issues), kind: kind,
+                        name: rule.string("name", issues: &issues),
+                        namespace: rule.string("namespace", issues: &issues),
+                        jsonPointers: pointers))
+            }
+        }
+        return rules
     }
 
     private static func checkServiceName(_ name: String, at location: SourceLocation, issues: inout [ConfigIssue]) {

@@ -57,8 +57,9 @@ struct FieldReader {
         return flag
     }
 
-    /// Seconds, written as a whole number (`60`) or a duration (`90s`, `5m`, `1h30m`); must be positive.
-    func seconds(_ key: String, issues: inout [ConfigIssue]) -> Int? {
+    /// Seconds, written as a whole number (`60`) or a duration (`90s`, `5m`, `1h30m`); must be positive (or zero,
+    /// when `allowZero`: a switch-off).
+    func seconds(_ key: String, allowZero: Bool = false, issues: inout [ConfigIssue]) -> Int? {
         guard let value = map[key], !value.isNull else { return nil }
         let parsed: Int?
         switch value.json {
@@ -73,13 +74,49 @@ struct FieldReader {
                     hint: "found \(value.typeDescription)"))
             return nil
         }
-        guard parsed > 0 else {
+        guard parsed > 0 || (allowZero && parsed == 0) else {
             issues.append(
                 .init(
                     .error, value.location, "'\(name(key))' must be positive, found \(parsed)", hint: "use at least 1"))
             return nil
         }
         return parsed
+    }
+
+    /// A nested map, read with its own reader; `nil` (and an issue) when the key holds something else.
+    func map(_ key: String, issues: inout [ConfigIssue]) -> FieldReader? {
+        guard let value = map[key], !value.isNull else { return nil }
+        guard value.entries != nil else {
+            issues.append(.init(.error, value.location, "'\(name(key))' must be a map, found \(value.typeDescription)"))
+            return nil
+        }
+        return FieldReader(value, path: name(key))
+    }
+
+    /// A positive whole number.
+    func count(_ key: String, issues: inout [ConfigIssue]) -> Int? {
+        guard let value = map[key], !value.isNull else { return nil }
+        guard case .int(let number) = value.json, number >= 0 else {
+            issues.append(
+                .init(.error, value.location, "'\(name(key))' must be a whole number, found \(value.typeDescription)"))
+            return nil
+        }
+        return Int(number)
+    }
+
+    /// A positive number (whole or not).
+    func number(_ key: String, issues: inout [ConfigIssue]) -> Double? {
+        guard let value = map[key], !value.isNull else { return nil }
+        switch value.json {
+        case .int(let number) where number > 0: return Double(number)
+        case .double(let number) where number > 0: return number
+        case .string(let text) where Double(text).map { $0 > 0 } ?? false: return Double(text)
+        default:
+            issues.append(
+                .init(
+                    .error, value.location, "'\(name(key))' must be a positive number, found \(value.typeDescription)"))
+            return nil
+        }
     }
 
     func stringList(_ key: String, issues: inout [ConfigIssue]) -> [String] {

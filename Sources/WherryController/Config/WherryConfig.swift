@@ -1,3 +1,4 @@
+public import WherryKube
 public import WherryModel
 
 /// Wherry's configuration: the seed's `gitops-config.yaml`, read unchanged, plus Wherry's optional keys.
@@ -144,6 +145,23 @@ public struct ServiceConfig: Sendable, Hashable {
     public var stateless: Bool
     /// Where the entry was written.
     public var location: SourceLocation
+    /// Whether a render with no objects, or a prune of more than half the inventory, may go ahead (`allow_empty`).
+    public var allowEmpty = false
+    /// How pruned objects' dependents are deleted (`prune_propagation`, default background).
+    public var prunePropagation = DeleteOptions.Propagation.background
+    /// Whether `namespace` is created when missing (`create_namespace`).
+    public var createNamespace = false
+    /// Seconds between drift checks (`drift_interval`, default 600); 0 turns them off.
+    public var driftInterval = ServiceConfig.defaultDriftInterval
+    /// Fields left to other controllers (`ignore_differences`).
+    public var ignoreDifferences: [IgnoreRule] = []
+    /// How failures are retried (`retry`); the loop's backoff when `nil`.
+    public var retry: RetryPolicy?
+
+    /// Drift checks every 10 minutes unless a service says otherwise.
+    public static let defaultDriftInterval = 600
+    /// How long `wait: true` waits for health unless `timeout` says otherwise.
+    public static let defaultTimeout = 300
 
     public init(
         name: String, repository: String, directory: String, namespace: String? = nil, prune: Bool = true,

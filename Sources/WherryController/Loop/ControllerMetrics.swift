@@ -4,7 +4,8 @@ import WherryModel
 
 /// The controller's metrics, on an explicit factory (the executable passes a Prometheus one; tests their own):
 /// `wherry_reconcile_duration_seconds`, `wherry_reconcile_total{service,result}`,
-/// `wherry_applied_objects_total{action}`, `wherry_git_poll_failures_total{repo}` and
+/// `wherry_applied_objects_total{action}` (prunes as `deleted` and `kept`), `wherry_git_poll_failures_total{repo}`,
+/// `wherry_drift_corrections_total{service}` and
 /// `wherry_last_success_timestamp_seconds{service}`. Label values come from the config and fixed sets only.
 public struct ControllerMetrics: Sendable {
     private let factory: any MetricsFactory
@@ -29,6 +30,12 @@ public struct ControllerMetrics: Sendable {
             Gauge(label: "wherry_last_success_timestamp_seconds", dimensions: [("service", service)], factory: factory)
                 .record(Date().timeIntervalSince1970)
         }
+    }
+
+    /// Counts objects a drift check found changed or missing and put back.
+    func driftCorrected(service: String, objects: Int) {
+        Counter(label: "wherry_drift_corrections_total", dimensions: [("service", service)], factory: factory)
+            .increment(by: objects)
     }
 
     /// Counts a poll of a repository that failed.

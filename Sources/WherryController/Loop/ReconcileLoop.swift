@@ -41,6 +41,12 @@ public final class ReconcileLoop: Service, Sendable {
         var polled: Set<String> = []
         /// The error last notified per failing service: a failure retried with the same error is told once.
         var notifiedError: [String: String] = [:]
+        /// When (loop clock) each service was last compared with the cluster: applied, or drift-checked.
+        var lastCompared: [String: Double] = [:]
+        /// Services waiting for a dependency, with the dependency they wait for.
+        var blocked: [String: String] = [:]
+        /// Services that have an inventory but are no longer configured, with how many objects they left.
+        var orphans: [String: Int] = [:]
         var stopping = false
     }
 
@@ -74,6 +80,12 @@ public final class ReconcileLoop: Service, Sendable {
     /// The schedule of every service (running, failures, next retry).
     public var schedules: [String: ServiceSchedule] { state.withLock { $0.schedules } }
 
+    /// Services waiting for a dependency, with the dependency each waits for.
+    public var blocked: [String: String] { state.withLock { $0.blocked } }
+
+    /// Services no longer configured whose objects were left in the cluster, with their object counts.
+    public var orphans: [String: Int] { state.withLock { $0.orphans } }
+
     /// Asks for a reconcile of one service; `false` when no such service is configured.
     @discardableResult
     public func trigger(service name: String, _ trigger: ReconcileTrigger) -> Bool {
@@ -103,6 +115,27 @@ public final class ReconcileLoop: Service, Sendable {
                 group.addTask { await self.poll(repository) }
             }
             group.addTask { await self.retryDueServices() }
+            group.addTask { await self.findOrphans() }
+        }
+    }
+
+    /// Says once, at start, which services left the config but still own objects: they are not pruned silently.
+    private func findOrphans() async {
+        let orphans: [String: Inventory]
+        do {
+            orphans = try await reconciler.syncer.inventories.orphans(in: config)
+        } catch {
+            logger.warning("Cannot read the stored inventories", metadata: ["wherry.error": "\(error)"])
+            return
+        }
+        state.withLock { $0.orphans = orphans.mapValues(\.count) }
+        for (service, inventory) in orphans.sorted(by: { $0.key < $1.key }) {
+            logger.warning(
+                "Service is no longer configured; its objects were left in the cluster",
+                metadata: [
+                    "wherry.service": "\(service)", "wherry.objects": "\(inventory.count)",
+                    "wherry.hint": "remove them with: wherry prune --service \(service)",
+                ])
         }
     }
 
@@ -148,17 +181,41 @@ public final class ReconcileLoop: Service, Sendable {
         }
     }
 
-    /// Starts due retries of failed services, checking once a second.
+    /// Starts due retries of failed services and due drift checks, checking once a second.
     private func retryDueServices() async {
+        let start = now
+        state.withLock { state in
+            for service in config.services { state.lastCompared[service.name] = start }
+        }
         while !Task.isCancelled {
             let now = self.now
-            let due = state.withLock { state in
-                state.schedules.filter { _, schedule in
+            let (due, drift) = state.withLock { state in
+                let due = state.schedules.filter { _, schedule in
                     !schedule.running && schedule.failures > 0 && (schedule.retryAt ?? 0) <= now
                 }.map(\.key)
+                let drift = config.services.filter { service in
+                    let schedule = state.schedules[service.name] ?? ServiceSchedule()
+                    return service.driftInterval > 0 && !service.suspend && !schedule.running && schedule.failures == 0
+                        && state.seen[service.name] != nil && state.blocked[service.name] == nil
+                        && (state.lastCompared[service.name] ?? now) + Double(service.driftInterval) <= now
+                }.map(\.name)
+                for name in drift { state.lastCompared[name] = now }
+                return (due, drift)
             }
             for name in due.sorted() { enqueue(name, .retry, newCommit: false) }
+            for name in drift { enqueue(name, .drift, newCommit: false) }
             try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// The first dependency of `service` that has not succeeded at its repository's current head, if any.
+    private func unmetDependency(of service: ServiceConfig, in state: LoopState) -> String? {
+        service.dependsOn.first { name in
+            guard let dependency = config.service(named: name) else { return false }
+            let schedule = state.schedules[name] ?? ServiceSchedule()
+            guard let seen = state.seen[name], schedule.failures == 0, !schedule.running else { return true }
+            if case .success(let head)? = state.heads[dependency.repository] { return seen != head }
+            return false
         }
     }
 
@@ -191,6 +248,26 @@ public final class ReconcileLoop: Service, Sendable {
 
     private func execute(_ item: Work) async {
         guard let service = config.services.first(where: { $0.name == item.service }) else { return }
+        // Checked and marked under one lock, so a dependency finishing meanwhile sees this service waiting for it.
+        let time = self.now
+        let (waitingFor, first) = state.withLock { state -> (String?, Bool) in
+            guard let dependency = unmetDependency(of: service, in: state) else {
+                state.blocked[service.name] = nil
+                return (nil, false)
+            }
+            defer { state.blocked[service.name] = dependency }
+            _ = state.schedules[service.name, default: ServiceSchedule()].finished(succeeded: nil, now: time)
+            return (dependency, state.blocked[service.name] != dependency)
+        }
+        if let dependency = waitingFor {
+            // Run again when the dependency succeeds.
+            if first {
+                logger.info(
+                    "Waiting for a dependency",
+                    metadata: ["wherry.service": "\(service.name)", "wherry.dependency": "\(dependency)"])
+            }
+            return
+        }
         var resolved = state.withLock { $0.heads[service.repository] }
         if item.trigger == .webhook || item.trigger == .manual || resolved == nil {
             // Asked from outside: the branch may have moved since the last poll.
@@ -215,13 +292,18 @@ public final class ReconcileLoop: Service, Sendable {
         }
         tell(outcome, service: service)
         let now = self.now
-        let next = state.withLock { state -> ReconcileTrigger? in
+        let (next, unblocked) = state.withLock { state -> (ReconcileTrigger?, [String]) in
             if let commit { state.seen[service.name] = commit }
+            if case .applied = outcome { state.lastCompared[service.name] = now }
             let next = state.schedules[service.name, default: ServiceSchedule()].finished(
-                succeeded: succeeded, now: now, jitter: Double.random(in: -0.1...0.1))
-            return state.stopping ? nil : next
+                succeeded: succeeded, now: now, jitter: Double.random(in: -0.1...0.1),
+                policy: service.retry ?? .standard)
+            let unblocked =
+                succeeded == true ? state.blocked.filter { $0.value == service.name }.map(\.key).sorted() : []
+            return (state.stopping ? nil : next, unblocked)
         }
         if let next { workInput.yield(Work(service: service.name, trigger: next)) }
+        for name in unblocked { enqueue(name, .poll, newCommit: true) }
     }
 
     private func measure(_ outcome: ReconcileOutcome, service: String, duration: Duration) {
@@ -229,6 +311,7 @@ public final class ReconcileLoop: Service, Sendable {
         case .applied(let result, _):
             metrics.reconciled(
                 service: service, result: "succeeded", duration: duration, changes: result.changes.counts)
+            if !result.drifted.isEmpty { metrics.driftCorrected(service: service, objects: result.drifted.count) }
         case .upToDate:
             metrics.reconciled(service: service, result: "unchanged", duration: duration, changes: [:])
         case .failed:
@@ -256,7 +339,7 @@ public final class ReconcileLoop: Service, Sendable {
                 return state.notifiedError[service.name] == message
             }
             guard !repeated else { return }
-            let revision: String = if case .apply(_, let commit, _) = error { commit } else { "" }
+            let revision = error.commit
             notify(
                 DeployNotification(
                     service: service.name, repository: repository, revision: revision, succeeded: false,

@@ -21,9 +21,9 @@ public struct ServiceSchedule: Sendable, Hashable {
     /// Longest retry delay.
     public static let maxDelay = 300.0
 
-    /// The delay before retry number `failures` (1 for the first), before jitter.
+    /// The delay before retry number `failures` (1 for the first), before jitter, with the loop's own policy.
     public static func backoff(failures: Int) -> Double {
-        min(maxDelay, baseDelay * Double(1 << min(max(failures - 1, 0), 16)))
+        RetryPolicy.standard.delay(failures: failures)
     }
 
     /// Asks for a run. Returns whether it starts now; otherwise it is pending (while running) or dropped (a poll
@@ -39,8 +39,11 @@ public struct ServiceSchedule: Sendable, Hashable {
     }
 
     /// Records the end of a run (`succeeded` nil when it was cancelled or skipped without a result) and returns
-    /// the pending trigger to run next at once, if any. `jitter` is in -0.1...0.1.
-    public mutating func finished(succeeded: Bool?, now: Double, jitter: Double = 0) -> ReconcileTrigger? {
+    /// the pending trigger to run next at once, if any. `jitter` is in -0.1...0.1. After a failure the next retry
+    /// follows `policy`; past its limit no retry is scheduled (a new commit, a webhook or a manual sync still run).
+    public mutating func finished(
+        succeeded: Bool?, now: Double, jitter: Double = 0, policy: RetryPolicy = .standard
+    ) -> ReconcileTrigger? {
         running = false
         switch succeeded {
         case true?:
@@ -48,7 +51,9 @@ public struct ServiceSchedule: Sendable, Hashable {
             retryAt = nil
         case false?:
             failures += 1
-            retryAt = now + Self.backoff(failures: failures) * (1 + jitter)
+            retryAt =
+                policy.allowsRetry(after: failures)
+                ? now + policy.delay(failures: failures) * (1 + jitter) : Double.infinity
         case nil:
             break
         }

@@ -1,3 +1,5 @@
+public import WherryModel
+
 /// A ``StatusStore`` in front of another that keeps every service's status in memory: the controller is the only
 /// writer, so the status API answers from memory and never queues behind the database. History is read through.
 public actor CachingStatusStore: StatusStore {
@@ -25,6 +27,18 @@ public actor CachingStatusStore: StatusStore {
 
     public func history(of service: String) async throws(StatusStoreError) -> [HistoryEntry] {
         try await base.history(of: service)
+    }
+
+    public func inventory(of service: String) async throws(StatusStoreError) -> Inventory? {
+        try await base.inventory(of: service)
+    }
+
+    public func saveInventory(_ inventory: Inventory, of service: String) async throws(StatusStoreError) {
+        try await base.saveInventory(inventory, of: service)
+    }
+
+    public func inventoryServices() async throws(StatusStoreError) -> [String] {
+        try await base.inventoryServices()
     }
 
     private func loaded() async throws(StatusStoreError) -> [String: ServiceStatus] {

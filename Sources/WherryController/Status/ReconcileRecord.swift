@@ -22,11 +22,14 @@ public struct ReconcileAttempt: Sendable, Hashable {
     public var startedAt: Date
     /// How long the attempt took, in seconds.
     public var durationSeconds: Double
+    /// Objects a drift check found changed or missing in the cluster and put back (`Kind/ns/name`).
+    public var drifted: [String] = []
 
     public init(
         service: String, revision: String, treeHash: String? = nil, result: ReconcileResult, error: String? = nil,
-        counts: [ApplyAction: Int] = [:], startedAt: Date, durationSeconds: Double
+        counts: [ApplyAction: Int] = [:], startedAt: Date, durationSeconds: Double, drifted: [String] = []
     ) {
+        self.drifted = drifted
         self.service = service
         self.revision = revision
         self.treeHash = treeHash
@@ -52,6 +55,11 @@ public struct ServiceStatus: Sendable, Hashable {
     /// Objects per action in the last attempt.
     public var counts: [ApplyAction: Int]
     public var durationSeconds: Double
+    /// Objects put back by drift checks since the service was first applied.
+    public var driftCorrections = 0
+    /// The objects the latest drift check that found any put back (at most ``StatusRules/driftListLimit``).
+    public var lastDrift: [String] = []
+    public var lastDriftAt: Date?
 
     public init(
         service: String, lastAppliedRevision: String? = nil, lastAppliedTreeHash: String? = nil,
@@ -104,6 +112,8 @@ public struct HistoryEntry: Sendable, Hashable {
 public enum StatusRules {
     /// History lines kept per service.
     public static let historyLimit = 20
+    /// Drifted objects named in a status.
+    public static let driftListLimit = 20
 
     /// The status after an attempt: the attempt's outcome, and the applied revision moved only on success.
     public static func status(after attempt: ReconcileAttempt, previous: ServiceStatus?) -> ServiceStatus {
@@ -115,6 +125,11 @@ public enum StatusRules {
         status.lastError = attempt.error
         status.counts = attempt.counts
         status.durationSeconds = attempt.durationSeconds
+        if !attempt.drifted.isEmpty {
+            status.driftCorrections += attempt.drifted.count
+            status.lastDrift = Array(attempt.drifted.prefix(driftListLimit))
+            status.lastDriftAt = attempt.startedAt
+        }
         if attempt.result == .succeeded {
             status.lastAppliedRevision = attempt.revision
             status.lastAppliedTreeHash = attempt.treeHash

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import WherryModel
+public import WherryModel
 
 /// A ``StatusStore`` in SQLite (GRDB): `<state_dir>/wherry.sqlite`, in WAL mode, with named migrations. Opening it
 /// checks that it can be read and written, so a damaged or read-only file is a clear error at start, not a crash
@@ -70,6 +70,18 @@ public final class SQLiteStatusStore: StatusStore {
                 table.column("duration_seconds", .double).notNull()
             }
         }
+        migrator.registerMigration("v2: inventories and drift") { db in
+            try db.create(table: "inventory") { table in
+                table.primaryKey("service", .text)
+                table.column("entries", .text).notNull()
+                table.column("updated_at", .double).notNull()
+            }
+            try db.alter(table: "service_status") { table in
+                table.add(column: "drift_corrections", .integer).notNull().defaults(to: 0)
+                table.add(column: "last_drift", .text).notNull().defaults(to: "")
+                table.add(column: "last_drift_at", .double)
+            }
+        }
         return migrator
     }
 
@@ -81,14 +93,16 @@ public final class SQLiteStatusStore: StatusStore {
                 try db.execute(
                     sql: """
                         INSERT OR REPLACE INTO service_status (service, last_applied_revision, last_applied_tree,
-                            last_applied_at, last_attempt_at, last_result, last_error, counts, duration_seconds)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            last_applied_at, last_attempt_at, last_result, last_error, counts, duration_seconds,
+                            drift_corrections, last_drift, last_drift_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         status.service, status.lastAppliedRevision, status.lastAppliedTreeHash,
                         status.lastAppliedAt?.timeIntervalSince1970, status.lastAttemptAt.timeIntervalSince1970,
                         status.lastResult.rawValue, status.lastError, ApplyAction.json(status.counts).jsonString(),
-                        status.durationSeconds,
+                        status.durationSeconds, status.driftCorrections, status.lastDrift.joined(separator: "\n"),
+                        status.lastDriftAt?.timeIntervalSince1970,
                     ])
                 let newest = try Row.fetchOne(
                     db, sql: "SELECT * FROM history WHERE service = ? ORDER BY id DESC LIMIT 1",
@@ -158,6 +172,38 @@ public final class SQLiteStatusStore: StatusStore {
         }
     }
 
+    public func inventory(of service: String) async throws(StatusStoreError) -> Inventory? {
+        do {
+            return try await pool.read { db in
+                try String.fetchOne(db, sql: "SELECT entries FROM inventory WHERE service = ?", arguments: [service])
+            }.map { Inventory.parse($0).0 }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
+    public func saveInventory(_ inventory: Inventory, of service: String) async throws(StatusStoreError) {
+        do {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO inventory (service, entries, updated_at) VALUES (?, ?, ?)",
+                    arguments: [service, inventory.text, Date().timeIntervalSince1970])
+            }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
+    public func inventoryServices() async throws(StatusStoreError) -> [String] {
+        do {
+            return try await pool.read { db in
+                try String.fetchAll(db, sql: "SELECT service FROM inventory ORDER BY service")
+            }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
     // MARK: - Rows
 
     private static func status(of service: String, in db: Database) throws -> ServiceStatus? {
@@ -165,7 +211,7 @@ public final class SQLiteStatusStore: StatusStore {
     }
 
     private static func status(_ row: Row) -> ServiceStatus {
-        ServiceStatus(
+        var status = ServiceStatus(
             service: row["service"], lastAppliedRevision: row["last_applied_revision"],
             lastAppliedTreeHash: row["last_applied_tree"],
             lastAppliedAt: (row["last_applied_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
@@ -173,6 +219,10 @@ public final class SQLiteStatusStore: StatusStore {
             lastResult: ReconcileResult(rawValue: row["last_result"]) ?? .failed, lastError: row["last_error"],
             counts: counts(row),
             durationSeconds: row["duration_seconds"])
+        status.driftCorrections = row["drift_corrections"]
+        status.lastDrift = (row["last_drift"] as String).split(separator: "\n").map(String.init)
+        status.lastDriftAt = (row["last_drift_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        return status
     }
 
     private static func entry(_ row: Row) -> HistoryEntry {

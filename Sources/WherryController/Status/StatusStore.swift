@@ -1,3 +1,5 @@
+public import WherryModel
+
 /// Where the controller keeps what it applied and what happened, per service, across restarts.
 public protocol StatusStore: Sendable {
     /// Records one attempt: updates the service's status and history.
@@ -11,6 +13,15 @@ public protocol StatusStore: Sendable {
 
     /// A service's history, newest first, at most ``StatusRules/historyLimit`` lines.
     func history(of service: String) async throws(StatusStoreError) -> [HistoryEntry]
+
+    /// The copy of a service's inventory (the cluster holds the original); `nil` when none was saved.
+    func inventory(of service: String) async throws(StatusStoreError) -> Inventory?
+
+    /// Saves the copy of a service's inventory.
+    func saveInventory(_ inventory: Inventory, of service: String) async throws(StatusStoreError)
+
+    /// The services that have a saved inventory.
+    func inventoryServices() async throws(StatusStoreError) -> [String]
 }
 
 /// The state database could not be used; says which file and what to do.
@@ -26,6 +37,7 @@ public struct StatusStoreError: Error, Sendable, CustomStringConvertible {
 public actor InMemoryStatusStore: StatusStore {
     private var current: [String: ServiceStatus] = [:]
     private var lines: [String: [HistoryEntry]] = [:]
+    private var inventories: [String: Inventory] = [:]
 
     public init() {}
 
@@ -41,4 +53,12 @@ public actor InMemoryStatusStore: StatusStore {
     }
 
     public func history(of service: String) async throws(StatusStoreError) -> [HistoryEntry] { lines[service] ?? [] }
+
+    public func inventory(of service: String) async throws(StatusStoreError) -> Inventory? { inventories[service] }
+
+    public func saveInventory(_ inventory: Inventory, of service: String) async throws(StatusStoreError) {
+        inventories[service] = inventory
+    }
+
+    public func inventoryServices() async throws(StatusStoreError) -> [String] { inventories.keys.sorted() }
 }

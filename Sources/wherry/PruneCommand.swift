@@ -1,0 +1,88 @@
+import ArgumentParser
+import Logging
+import WherryController
+import WherryKube
+import WherryModel
+
+/// `wherry prune --service NAME`: removes the objects of a service that is no longer configured.
+struct PruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Delete the objects of a service that was removed from the config (its inventory says which).",
+        discussion: """
+            A service removed from the config is never pruned silently: its objects stay in the cluster and \
+            `wherry sync`, `wherry run` and `wherry status` name it as orphaned. This command deletes them, with the \
+            same checks as any prune: only objects still labelled as that service's, never one annotated \
+            wherry.dev/prune: disabled, never a Namespace holding objects Wherry does not own. A renamed service's \
+            objects carry the new name once it is synced, so pruning the old name after that deletes nothing it \
+            still holds. The inventory is removed once nothing of it is left.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var kube: KubeOptions
+
+    @Option(name: .shortAndLong, help: "The service (no longer in the config) whose objects to delete.")
+    var service: String
+
+    @Flag(help: "List what would be deleted; delete nothing.")
+    var dryRun = false
+
+    @Option(help: "Deletion propagation for dependents: background, foreground or orphan.")
+    var propagation: String = "background"
+
+    func run() async throws {
+        options.logging.bootstrap()
+        let config = try options.load().config
+        guard config.service(named: service) == nil else {
+            Terminal.error(
+                "service \(service) is still configured in \(config.file); remove its files from Git (a sync prunes "
+                    + "them) or remove the service from the config first")
+            throw ExitStatus.usage.code
+        }
+        guard
+            let policy = DeleteOptions.Propagation(
+                rawValue: propagation.prefix(1).uppercased() + propagation.dropFirst().lowercased())
+        else {
+            Terminal.error("--propagation must be background, foreground or orphan")
+            throw ExitStatus.usage.code
+        }
+        let (api, _) = try kube.connect(logger: Logger(label: "wherry.kube"))
+        let inventories = kube.inventories(api)
+        let inventory: Inventory
+        do {
+            inventory = try await inventories.load(service: service)
+        } catch {
+            Terminal.error("cannot read the inventory of service \(service): \(error)")
+            throw ExitStatus.failure.code
+        }
+        guard !inventory.isEmpty else {
+            Terminal.error("service \(service) has no inventory in namespace \(kube.namespace); nothing to prune")
+            await api.shutdown()
+            return
+        }
+        let manager = ResourceManager(api: api, logger: Logger(label: "wherry.apply"))
+        let result = await manager.prune(
+            inventory.entries,
+            options: PruneOptions(service: service, propagation: policy, dryRun: dryRun, concurrency: 16))
+        let suffix = dryRun ? " (dry run)" : ""
+        for entry in result.changes.entries { print("\(entry)\(suffix)") }
+        for failure in result.failures { Terminal.error(failure.description) }
+        if !dryRun {
+            do {
+                if result.retained.isEmpty {
+                    try await inventories.cluster.remove(service: service)
+                    try? await inventories.store?.saveInventory(Inventory(), of: service)
+                } else {
+                    try await inventories.save(Inventory(result.retained), service: service, revision: "pruned")
+                }
+            } catch {
+                Terminal.error("cannot update the inventory of service \(service): \(error)")
+                throw ExitStatus.failure.code
+            }
+        }
+        print("service \(service): \(result.changes.summary)\(suffix)")
+        await api.shutdown()
+        if !result.failures.isEmpty { throw ExitStatus.failure.code }
+    }
+}
