@@ -131,4 +131,60 @@ struct ReconcileLoopTests {
             await api.shutdown()
         }
     }
+
+    @Test("a service waits for its dependency to succeed; an object deleted by hand is back at the next drift check")
+    func dependencyThenDrift() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            let cache = try TemporaryDirectory(prefix: "cache")
+            defer { remote.remove(); cache.remove() }
+            // base is invalid at first: app must wait for it.
+            try await remote.commit([
+                "base/cm.yaml": Self.configMap("base", "1") + "  extra: [1, 2]\n",
+                "app/cm.yaml": Self.configMap("app", "1"),
+            ])
+            let text = """
+                github_configs:
+                  r: {url: \(remote.fileURL)}
+                services:
+                  - {name: app, github: r, k8s_yaml_dir: app, depends_on: [base], drift_interval: 2}
+                  - {name: base, github: r, k8s_yaml_dir: base, drift_interval: 0}
+                poll_interval: 1
+                """
+            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            let api = try TestReconciler.client(server)
+            let store = InMemoryStatusStore()
+            let metrics = TestMetrics()
+            let loop = ReconcileLoop(
+                config: config, reconciler: TestReconciler.make(api: api, cache: cache, store: store),
+                logger: TestReconciler.quiet, metrics: ControllerMetrics(factory: metrics))
+            let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: TestReconciler.quiet)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                func exists(_ name: String) -> Bool {
+                    server.object(resource: "configmaps", namespace: "default", name: name) != nil
+                }
+                #expect(try await Self.eventually { loop.blocked["app"] == "base" })
+                #expect(try await Self.eventually { try await store.status(of: "base")?.lastResult == .failed })
+                #expect(!exists("app"))
+                try await remote.commit(["base/cm.yaml": Self.configMap("base", "2")])
+                #expect(try await Self.eventually { exists("base") && exists("app") })
+                #expect(try await Self.eventually { loop.blocked["app"] == nil })
+                // Someone deletes app's object: the drift check (every 2 s) puts it back and counts it.
+                #expect(server.remove(resource: "configmaps", namespace: "default", name: "app"))
+                #expect(try await Self.eventually(10) { exists("app") })
+                #expect(
+                    try await Self.eventually {
+                        (try? metrics.expectCounter("wherry_drift_corrections_total", [("service", "app")]))?
+                            .totalValue == 1
+                    })
+                let status = try #require(try await store.status(of: "app"))
+                #expect(status.driftCorrections == 1)
+                #expect(status.lastDrift == ["ConfigMap/default/app"])
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            await api.shutdown()
+        }
+    }
 }

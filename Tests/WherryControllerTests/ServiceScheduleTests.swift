@@ -77,4 +77,23 @@ struct ServiceScheduleTests {
         #expect(schedule.failures == 1)
         #expect(schedule.retryAt == 5)
     }
+
+    @Test("a service's retry policy sets the delays; past its limit only a new commit or a trigger runs it")
+    func retryLimit() {
+        var schedule = ServiceSchedule()
+        let policy = RetryPolicy(limit: 1, duration: 10, factor: 3, maxDuration: 60)
+        _ = schedule.request(.poll, now: 0)
+        _ = schedule.finished(succeeded: false, now: 0, policy: policy)
+        #expect(schedule.retryAt == 10)
+        let retried = schedule.request(.retry, now: 10)
+        #expect(retried)
+        _ = schedule.finished(succeeded: false, now: 10, policy: policy)
+        #expect(schedule.retryAt == .infinity)
+        let again = schedule.request(.retry, now: 1000)
+        #expect(!again)
+        let unchangedPoll = schedule.request(.poll, newCommit: false, now: 1000)
+        #expect(!unchangedPoll)
+        let newCommit = schedule.request(.poll, newCommit: true, now: 1000)
+        #expect(newCommit)
+    }
 }

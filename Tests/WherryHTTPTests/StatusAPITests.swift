@@ -123,6 +123,8 @@ struct StatusAPITests {
                 let body = try Self.json(response)
                 #expect(body["count"] == 3)
                 #expect(body["services"]?.arrayValue?[2]["state"] == "suspended")
+                #expect(body["services"]?.arrayValue?[0]["drift_corrections"] == 0)
+                #expect(body["orphaned"] == [])
             }
             try await client.execute(uri: "/v1/gitops/services/monitoring", method: .get) { response in
                 let body = try Self.json(response)
