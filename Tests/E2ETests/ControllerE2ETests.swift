@@ -54,7 +54,9 @@ struct ControllerE2ETests {
         let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
         let syncer = ServiceSyncer(
             renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
-            manager: ResourceManager(api: api, logger: quiet), logger: quiet)
+            manager: ResourceManager(api: api, logger: quiet),
+            inventories: InventoryKeeper(cluster: ClusterInventory(api: api, namespace: namespace + "-wherry")),
+            logger: quiet)
         let loop = ReconcileLoop(
             config: config, reconciler: Reconciler(syncer: syncer, store: InMemoryStatusStore(), logger: quiet),
             logger: quiet)
@@ -83,11 +85,15 @@ struct ControllerE2ETests {
                 try await tasks.waitForAll()
             }
         } catch {
-            try? await api.delete("/api/v1/namespaces/\(namespace)", options: DeleteOptions())
+            for name in [namespace, namespace + "-wherry"] {
+                try? await api.delete("/api/v1/namespaces/\(name)", options: DeleteOptions())
+            }
             await api.shutdown()
             throw error
         }
-        try? await api.delete("/api/v1/namespaces/\(namespace)", options: DeleteOptions())
+        for name in [namespace, namespace + "-wherry"] {
+            try? await api.delete("/api/v1/namespaces/\(name)", options: DeleteOptions())
+        }
         await api.shutdown()
     }
 }
