@@ -17,12 +17,15 @@ public struct StatusAPI: Sendable {
     private let webhook: GitHubWebhook
     /// What `/metrics` shows.
     private let metrics: PrometheusCollectorRegistry?
+    /// The files of `artifacts_dir`, when configured.
+    private let artifacts: ArtifactServer?
 
     public init(
         config: WherryConfig, store: any StatusStore, loop: ReconcileLoop, apiToken: String?,
         webhookSecret: String? = nil, metrics: PrometheusCollectorRegistry? = nil
     ) {
         self.metrics = metrics
+        artifacts = config.artifactsDirectory.map { ArtifactServer(directory: $0) }
         self.config = config
         self.store = store
         self.loop = loop
@@ -61,6 +64,7 @@ public struct StatusAPI: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
+        artifacts?.register(on: router)
         for method: HTTPRequest.Method in [.get, .post, .put, .delete, .patch] {
             router.on("**", method: method) { request, _ in
                 Self.error(.notFound, "no route \(request.method) \(request.uri.path)")
