@@ -31,7 +31,9 @@ let package = Package(
     ],
     targets: [
         // Pure values: objects, references, labels. No I/O.
-        .target(name: "WherryModel", swiftSettings: strict),
+        .target(
+            name: "WherryModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // Running external programs (git, kubectl) with timeouts, output limits and redaction.
         .target(
             name: "WherryExec",
@@ -175,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "WherryHTTPTests",
             dependencies: [
-                "WherryHTTP", "WherryController", "WherryTesting",
+                "WherryHTTP", "WherryController", "WherryRender", "WherryTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

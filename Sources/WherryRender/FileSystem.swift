@@ -56,6 +56,11 @@ func directoryEntries(_ path: String) -> [String]? {
 
 /// Reads a whole file as UTF-8 text.
 func readTextFile(_ path: String) -> String? {
+    readFileBytes(path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// Reads a whole file.
+func readFileBytes(_ path: String) -> [UInt8]? {
     guard let handle = fopen(path, "rb") else { return nil }
     defer { fclose(handle) }
     var bytes: [UInt8] = []
@@ -66,5 +71,5 @@ func readTextFile(_ path: String) -> String? {
         if count < buffer.count { break }
     }
     if ferror(handle) != 0 { return nil }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }

@@ -45,7 +45,7 @@ public struct ManifestRenderer: Sendable {
     }
 
     /// Two documents for one object would overwrite each other silently; say where both are.
-    static func rejectDuplicates(_ objects: [KubeObject]) throws(RenderFailure) {
+    public static func rejectDuplicates(_ objects: [KubeObject]) throws(RenderFailure) {
         var seen: [ObjectRef: KubeObject] = [:]
         var issues: [RenderIssue] = []
         for object in objects {
