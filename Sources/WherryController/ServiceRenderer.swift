@@ -72,12 +72,22 @@ public struct ServiceRenderer: Sendable {
             let commit: String
             if let resolved { commit = try resolved.get() } else { commit = try await git.resolve(repository) }
             let checkout = try await git.checkout(repository, commit: commit)
-            let tree = try await git.treeHash(repository, commit: commit, path: service.directory)
+            var tree = try await git.treeHash(repository, commit: commit, path: service.directory)
+            // What else shapes the objects: the config files, and settings that change what is applied. An edit to
+            // either must not look like an unchanged tree.
+            var extras = service.renderSettings
+            if let configDirectory = service.configDirectory {
+                extras += "config_dir " + (try await git.treeHash(repository, commit: commit, path: configDirectory))
+            }
+            if !extras.isEmpty { tree += "+" + Digest.sha256Hex(Array(extras.utf8)).prefix(16) }
             return ServiceCheckout(service: service, repository: repositoryConfig, checkout: checkout, treeHash: tree)
         } catch {
+            let key =
+                service.configDirectory.map { error.message.contains($0) } == true
+                    && !error.message.contains(service.directory) ? "config_dir" : "k8s_yaml_dir"
             let problem =
                 error.kind == .pathNotFound
-                ? "k8s_yaml_dir: \(error.message) in \(error.remote) (\(repositoryConfig.branch))" : error.description
+                ? "\(key): \(error.message) in \(error.remote) (\(repositoryConfig.branch))" : error.description
             throw ServiceRenderError(
                 service: service.name, step: .git, problems: [problem], isTransient: error.isTransient)
         }
@@ -89,6 +99,7 @@ public struct ServiceRenderer: Sendable {
         var objects: [KubeObject]
         do {
             objects = try await renderer.render(root: located.checkout.path, directory: service.directory)
+            objects = try Self.addSeedFeatures(to: objects, service: service, root: located.checkout.path)
         } catch {
             throw ServiceRenderError(
                 service: service.name, step: .render, problems: error.issues.map(\.description), isTransient: false)
@@ -104,6 +115,58 @@ public struct ServiceRenderer: Sendable {
         return RenderedService(
             service: service, repository: located.repository, commit: located.checkout.commit,
             treeHash: located.treeHash, objects: objects)
+    }
+}
+
+extension ServiceRenderer {
+    /// The config files of `config_dir` as ConfigMap `<service>-config`, the stateless mutation, and the config
+    /// hash on every pod template that uses that ConfigMap (so a config change rolls it).
+    static func addSeedFeatures(
+        to objects: [KubeObject], service: ServiceConfig, root: String
+    ) throws(RenderFailure) -> [KubeObject] {
+        var objects = objects
+        if let directory = service.configDirectory {
+            let handler = ConfigFilesHandler()
+            let files = try HandlerDirectoryReader.files(root: root, directory: directory, handler: handler)
+            objects += try handler.objects(from: files, service: service.name)
+            try ManifestRenderer.rejectDuplicates(objects)
+        }
+        if let mutation = service.statelessMutation { objects = mutation.apply(to: objects) }
+        let name = ConfigFilesHandler.configMapName(service: service.name)
+        guard
+            let hash = objects.first(where: { $0.kind == "ConfigMap" && $0.name == name })?.annotations[
+                ConfigFilesHandler.hashAnnotation]
+        else { return objects }
+        return objects.map { object in
+            guard StatelessMutation.workloadKinds.contains(object.kind),
+                case .object(var spec)? = object.body["spec"], case .object(var template)? = spec["template"],
+                Self.mentions(template["spec"], name)
+            else { return object }
+            var metadata = template["metadata"]?.objectValue ?? JSONObject()
+            var annotations = metadata["annotations"]?.objectValue ?? JSONObject()
+            annotations[ConfigFilesHandler.hashAnnotation] = .string(hash)
+            metadata["annotations"] = .object(annotations)
+            template["metadata"] = .object(metadata)
+            spec["template"] = .object(template)
+            var changed = object
+            changed.body["spec"] = .object(spec)
+            return changed
+        }
+    }
+
+    /// Whether a pod spec names the ConfigMap (volumes, envFrom, valueFrom).
+    static func mentions(_ value: JSONValue?, _ name: String) -> Bool {
+        switch value {
+        case .object(let object)?:
+            if (object["configMap"] ?? object["configMapRef"] ?? object["configMapKeyRef"])?["name"]?.stringValue
+                == name
+            {
+                return true
+            }
+            return object.members.contains { mentions($0.value, name) }
+        case .array(let items)?: return items.contains { mentions($0, name) }
+        default: return false
+        }
     }
 }
 

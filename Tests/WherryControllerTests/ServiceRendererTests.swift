@@ -84,3 +84,61 @@ struct ServiceRendererTests {
         }
     }
 }
+
+@Suite("The seed's features in a rendered service")
+struct SeedFeatureRenderTests {
+    @Test("config_dir becomes <service>-config; a config change changes the tree id and rolls the pods that use it")
+    func configDirectory() async throws {
+        let remote = try await GitRemoteFixture()
+        let cache = try TemporaryDirectory(prefix: "cache")
+        defer { remote.remove(); cache.remove() }
+        let deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web}
+            spec:
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: web, image: nginx, command: [nginx]}]}
+            """
+        let other = deployment.replacing("name: web}", with: "name: other}")
+        try await remote.commit([
+            "deploy/web.yaml": deployment, "deploy/other.yaml": other, "configs/app.json": "{\"port\": 1}\n",
+        ])
+        let text = """
+            github_configs:
+              r: {url: \(remote.fileURL)}
+            download_base_url: http://artifacts.example:8080
+            services:
+              - {name: web, github: r, k8s_yaml_dir: deploy, config_dir: configs, stateless: {command: keep}}
+            """
+        let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+        let renderer = ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path))
+        let first = try await renderer.render(config.services[0], in: config)
+        let configMap = try #require(first.objects.first { $0.kind == "ConfigMap" })
+        #expect(configMap.name == "web-config")
+        #expect(configMap.labels[WherryLabels.service] == "web")
+        let hash = try #require(configMap.annotations["wherry.dev/config-hash"])
+        // Both Deployments are stateless, so both mount web-config and carry its hash.
+        for object in first.objects where object.kind == "Deployment" {
+            #expect(
+                object.body["spec"]?["template"]?["metadata"]?["annotations"]?["wherry.dev/config-hash"]
+                    == .string(hash))
+            let env =
+                object.body["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first?["env"]?.arrayValue ?? []
+            #expect(env.contains { $0["value"] == "http://artifacts.example:8080" })
+        }
+        try await remote.commit(["configs/app.json": "{\"port\": 2}\n"])
+        let second = try await renderer.render(config.services[0], in: config)
+        #expect(second.treeHash != first.treeHash)
+        let newHash = second.objects.first { $0.kind == "ConfigMap" }?.annotations["wherry.dev/config-hash"]
+        #expect(newHash != hash)
+        // A stateless service without a download URL is a config error.
+        let missing = text.replacing("download_base_url: http://artifacts.example:8080\n", with: "")
+        let error = try #require(throws: ConfigError.self) {
+            try ConfigLoader.parse(missing, file: "c.yaml", baseDirectory: "/")
+        }
+        #expect(error.description.contains("is stateless but has no http(s) download_base_url"))
+    }
+}

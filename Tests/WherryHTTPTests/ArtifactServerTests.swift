@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import WherryHTTP
+import WherryRender
 import WherryTesting
 
 @Suite("The artifact server")
@@ -98,6 +99,64 @@ struct ArtifactServerTests {
                     #expect(response.body.readableBytes == length, "\(range)")
                 }
             }
+        }
+    }
+}
+
+/// The stateless init container's script, run under `sh` against the artifact server with a real tar.gz.
+@Suite("The fetch script of stateless services")
+struct FetchScriptTests {
+    private func run(
+        script: String, port: Int, app: String, service: String = "web"
+    ) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        process.environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "APP_DIR": app,
+            "SERVICE_NAME": service, "DOWNLOAD_BASE_URL": "http://127.0.0.1:\(port)/",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("downloads init.sh and unpacks app.tar.gz into the app directory; a missing file fails after its tries")
+    func fetches() async throws {
+        let work = try TemporaryDirectory(prefix: "fetch")
+        defer { work.remove() }
+        try work.write("bundle/bin/hello", "#!/bin/sh\necho hello\n")
+        try work.write("artifacts/scripts/web/init.sh", "#!/bin/sh\nexec /app/bin/hello\n")
+        try FileManager.default.createDirectory(
+            atPath: work.path + "/artifacts/apps/web", withIntermediateDirectories: true)
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tar.arguments = ["tar", "-czf", work.path + "/artifacts/apps/web/app.tar.gz", "-C", work.path + "/bundle", "."]
+        try tar.run()
+        tar.waitUntilExit()
+        #expect(tar.terminationStatus == 0)
+        let router = Router()
+        ArtifactServer(directory: work.path + "/artifacts").register(on: router)
+        try await Application(router: router).test(.live) { client in
+            let port = try #require(client.port)
+            let app = work.path + "/app"
+            let ok = try await run(script: StatelessMutation.fetchScript(attempts: 2), port: port, app: app)
+            #expect(ok.status == 0, "\(ok.output)")
+            #expect(ok.output.contains("is ready"))
+            #expect(FileManager.default.isExecutableFile(atPath: app + "/init.sh"))
+            #expect(
+                (try? String(contentsOfFile: app + "/bin/hello", encoding: .utf8)) == "#!/bin/sh\necho hello\n")
+            #expect(!FileManager.default.fileExists(atPath: app + "/.app.tar.gz"))
+            let missing = try await run(
+                script: StatelessMutation.fetchScript(attempts: 2), port: port, app: work.path + "/other",
+                service: "nope")
+            #expect(missing.status != 0)
+            #expect(
+                missing.output.contains("cannot download http://127.0.0.1:\(port)/scripts/nope/init.sh after 2 tries"))
         }
     }
 }

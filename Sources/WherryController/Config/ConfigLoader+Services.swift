@@ -6,13 +6,13 @@ extension ConfigLoader {
     static let serviceKeys = [
         "name", "github", "repo", "k8s_yaml_dir", "namespace", "prune", "suspend", "interval", "depends_on", "timeout",
         "wait", "stateless", "allow_empty", "prune_propagation", "create_namespace", "drift_interval",
-        "ignore_differences", "retry",
+        "ignore_differences", "retry", "config_dir", "download_base_url",
     ]
 
     /// `services[]`. A legacy `repo:` URL adds a repository when no `github_configs` entry matches it.
     static func readServices(
         _ value: YAMLValue?, repositories: inout [RepositoryConfig], declaredKeys: [String],
-        issues: inout [ConfigIssue]
+        downloadBaseURL: String?, issues: inout [ConfigIssue]
     ) -> [ServiceConfig] {
         guard let value, !value.isNull else { return [] }
         guard case .sequence(let items) = value.content else {
@@ -48,9 +48,10 @@ extension ConfigLoader {
                 dependsOn: reader.stringList("depends_on", issues: &issues),
                 timeout: reader.seconds("timeout", issues: &issues),
                 wait: reader.bool("wait", default: false, issues: &issues),
-                stateless: reader.bool("stateless", default: false, issues: &issues),
+                stateless: reader.has("stateless"),
                 location: item.location)
             readConvergence(reader, into: &service, issues: &issues)
+            readSeedFeatures(reader, into: &service, topLevelDownloadURL: downloadBaseURL, issues: &issues)
             if let name {
                 checkServiceName(name, at: reader.location("name"), issues: &issues)
                 if let first = services.first(where: { $0.name == name }) {
@@ -60,7 +61,9 @@ extension ConfigLoader {
                             hint: "first at line \(first.location.line); service names must be unique"))
                 }
             }
-            if let directory { checkDirectory(directory, at: reader.location("k8s_yaml_dir"), issues: &issues) }
+            if let directory {
+                checkDirectory(directory, key: "k8s_yaml_dir", at: reader.location("k8s_yaml_dir"), issues: &issues)
+            }
             if let namespace, !isDNSLabel(namespace) {
                 issues.append(
                     ConfigIssue(
@@ -131,6 +134,55 @@ extension ConfigLoader {
                 .error, reader.map.location, "'\(reader.path)' names no repository",
                 hint: "add github: <key of github_configs>, or repo: https://github.com/<owner>/<repo>"))
         return nil
+    }
+
+    /// `config_dir`, and `stateless: true` or `stateless: {image, command, attempts}` with the download base URL
+    /// of the service or the top level.
+    static func readSeedFeatures(
+        _ reader: FieldReader, into service: inout ServiceConfig, topLevelDownloadURL: String?,
+        issues: inout [ConfigIssue]
+    ) {
+        if let directory = reader.string("config_dir", issues: &issues) {
+            checkDirectory(directory, key: "config_dir", at: reader.location("config_dir"), issues: &issues)
+            service.configDirectory = directory
+        }
+        let downloadURL = reader.string("download_base_url", issues: &issues) ?? topLevelDownloadURL
+        guard let value = reader.map["stateless"], !value.isNull else {
+            service.stateless = false
+            return
+        }
+        var mutation = StatelessMutation(service: service.name, downloadBaseURL: downloadURL ?? "")
+        if case .bool(let on) = value.json {
+            service.stateless = on
+            if !on { return }
+        } else if let options = reader.map("stateless", issues: &issues) {
+            options.rejectUnknown(known: ["image", "command", "attempts"], issues: &issues)
+            if let image = options.string("image", issues: &issues) { mutation.image = image }
+            if let text = options.string("command", issues: &issues) {
+                if let command = StatelessMutation.Command(rawValue: text) {
+                    mutation.command = command
+                } else {
+                    issues.append(
+                        ConfigIssue(
+                            .error, options.location("command"), "'\(text)' is not a stateless command mode",
+                            hint: "use when-unset (default), init or keep"))
+                }
+            }
+            if let attempts = options.count("attempts", issues: &issues) { mutation.attempts = max(1, attempts) }
+        } else {
+            return
+        }
+        service.stateless = true
+        guard let downloadURL, downloadURL.hasPrefix("http://") || downloadURL.hasPrefix("https://") else {
+            issues.append(
+                ConfigIssue(
+                    .error, reader.location("stateless"),
+                    "service '\(service.name)' is stateless but has no http(s) download_base_url",
+                    hint: "set download_base_url at the top level or on the service, e.g. the URL of wherry run's "
+                        + "artifact server"))
+            return
+        }
+        service.statelessMutation = mutation
     }
 
     /// The keys of prune, drift, retry and namespace creation.
@@ -235,15 +287,16 @@ extension ConfigLoader {
             ))
     }
 
-    private static func checkDirectory(_ directory: String, at location: SourceLocation, issues: inout [ConfigIssue]) {
+    private static func checkDirectory(
+        _ directory: String, key: String, at location: SourceLocation, issues: inout [ConfigIssue]
+    ) {
         if directory.hasPrefix("/") {
             issues.append(
                 ConfigIssue(
-                    .error, location, "'k8s_yaml_dir' must be relative to the repository root, found '\(directory)'",
+                    .error, location, "'\(key)' must be relative to the repository root, found '\(directory)'",
                     hint: "drop the leading '/'"))
         } else if directory.split(separator: "/").contains("..") {
-            issues.append(
-                ConfigIssue(.error, location, "'k8s_yaml_dir' must stay inside the repository; remove '..'"))
+            issues.append(ConfigIssue(.error, location, "'\(key)' must stay inside the repository; remove '..'"))
         }
     }
 

@@ -13,7 +13,7 @@ public struct LoadedConfig: Sendable {
 public enum ConfigLoader {
     static let topLevelKeys = [
         "github_configs", "services", "poll_interval", "webhook_url", "applyer_nokube", "download_base_url",
-        "download_config", "artifacts_dir", "api_token_env", "webhook_secret_env", "state_dir",
+        "download_config", "artifacts_dir", "applyer", "api_token_env", "webhook_secret_env", "state_dir",
     ]
 
     /// Loads a config file. Relative paths inside it (`url: ..`, `token_file`) are relative to its directory.
@@ -66,8 +66,6 @@ public enum ConfigLoader {
         var repositories = readRepositories(root["github_configs"], baseDirectory: baseDirectory, issues: &issues)
         // Services may name a repository whose entry has its own errors; that is not a second problem.
         let declared = root["github_configs"]?.entries?.map(\.key) ?? repositories.map(\.key)
-        let services = readServices(
-            root["services"], repositories: &repositories, declaredKeys: declared, issues: &issues)
         let pollInterval = top.seconds("poll_interval", issues: &issues) ?? 60
         let webhookURL = top.string("webhook_url", issues: &issues)
         if let webhookURL, !(webhookURL.hasPrefix("https://") || webhookURL.hasPrefix("http://")) {
@@ -88,7 +86,10 @@ public enum ConfigLoader {
                         hint: "write download_base_url at the top level instead"))
             }
         }
-        let config = WherryConfig(
+        let services = readServices(
+            root["services"], repositories: &repositories, declaredKeys: declared, downloadBaseURL: downloadBaseURL,
+            issues: &issues)
+        var config = WherryConfig(
             repositories: repositories,
             services: services,
             pollInterval: pollInterval,
@@ -101,6 +102,24 @@ public enum ConfigLoader {
             stateDirectory: top.string("state_dir", issues: &issues).map { absolute($0, base: baseDirectory) },
             file: file
         )
+        if let text = top.string("applyer", issues: &issues) {
+            if let kind = ApplyerKind(rawValue: text) {
+                config.applyer = kind
+                if kind == .nokube, config.applyerNokube == nil {
+                    issues.append(
+                        ConfigIssue(
+                            .error, top.location("applyer"), "'applyer: nokube' needs an applyer_nokube block",
+                            hint: "add applyer_nokube: {cluster_name, nokube_download_url}"))
+                }
+            } else {
+                issues.append(
+                    ConfigIssue(
+                        .error, top.location("applyer"), "'\(text)' is not an applier",
+                        hint: "use native (default), kubectl or nokube"))
+            }
+        } else if config.applyerNokube != nil {
+            config.applyer = .nokube
+        }
         if services.isEmpty && !issues.contains(where: { $0.severity == .error }) {
             issues.append(
                 ConfigIssue(
@@ -120,12 +139,24 @@ public enum ConfigLoader {
             return nil
         }
         let reader = FieldReader(value, path: "applyer_nokube")
-        reader.rejectUnknown(known: ["cluster_name", "nokube_download_url", "nokube_config_file"], issues: &issues)
+        reader.rejectUnknown(
+            known: ["cluster_name", "nokube_download_url", "nokube_config_file", "sha256"], issues: &issues)
         let cluster = reader.string("cluster_name", required: true, issues: &issues)
         let url = reader.string("nokube_download_url", required: true, issues: &issues)
         let configFile = reader.string("nokube_config_file", issues: &issues)
+        let sha256 = reader.string("sha256", issues: &issues)
+        if let sha256, sha256.count != 64 || !sha256.allSatisfy(\.isHexDigit) {
+            issues.append(
+                ConfigIssue(.error, reader.location("sha256"), "'applyer_nokube.sha256' must be 64 hex digits"))
+        }
+        if let url, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            issues.append(
+                ConfigIssue(
+                    .error, reader.location("nokube_download_url"),
+                    "'applyer_nokube.nokube_download_url' must be an http:// or https:// URL"))
+        }
         guard let cluster, let url else { return nil }
-        return NokubeApplyerConfig(clusterName: cluster, downloadURL: url, configFile: configFile)
+        return NokubeApplyerConfig(clusterName: cluster, downloadURL: url, configFile: configFile, sha256: sha256)
     }
 
     static func absolute(_ path: String, base: String) -> String {

@@ -67,3 +67,24 @@ public struct RetryPolicy: Sendable, Hashable {
         limit.map { failures <= $0 } ?? true
     }
 }
+
+extension ServiceConfig {
+    /// The settings besides Git that change what is applied, as stable text (empty when none is set): part of the
+    /// tree id a service is compared by, so changing them applies the service again.
+    public var renderSettings: String {
+        var lines: [String] = []
+        if let namespace { lines.append("namespace \(namespace)") }
+        if createNamespace { lines.append("create_namespace") }
+        if let mutation = statelessMutation {
+            lines.append(
+                "stateless \(mutation.downloadBaseURL) \(mutation.image) \(mutation.command.rawValue) \(mutation.attempts)"
+            )
+        }
+        for rule in ignoreDifferences {
+            lines.append(
+                "ignore \(rule.group ?? "*") \(rule.kind) \(rule.namespace ?? "*") \(rule.name ?? "*") "
+                    + rule.jsonPointers.joined(separator: ","))
+        }
+        return lines.map { $0 + "\n" }.joined()
+    }
+}

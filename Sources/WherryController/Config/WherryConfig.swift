@@ -1,5 +1,6 @@
 public import WherryKube
 public import WherryModel
+public import WherryRender
 
 /// Wherry's configuration: the seed's `gitops-config.yaml`, read unchanged, plus Wherry's optional keys.
 public struct WherryConfig: Sendable {
@@ -13,6 +14,8 @@ public struct WherryConfig: Sendable {
     public var webhookURL: String?
     /// The seed's NoKube applyer (`applyer_nokube`).
     public var applyerNokube: NokubeApplyerConfig?
+    /// The applier in use (`applyer`; `nokube` when only `applyer_nokube` is set, as in the seed; else native).
+    public var applyer: ApplyerKind = .native
     /// Base URL workloads download scripts and apps from (`download_base_url`).
     public var downloadBaseURL: String?
     /// Directory served under `/scripts`, `/apps`, `/configs` (`artifacts_dir`).
@@ -157,6 +160,10 @@ public struct ServiceConfig: Sendable, Hashable {
     public var ignoreDifferences: [IgnoreRule] = []
     /// How failures are retried (`retry`); the loop's backoff when `nil`.
     public var retry: RetryPolicy?
+    /// Directory of config files that becomes ConfigMap `<name>-config` (`config_dir`).
+    public var configDirectory: String?
+    /// The stateless mutation (`stateless: true` or a map), with its download base URL resolved.
+    public var statelessMutation: StatelessMutation?
 
     /// Drift checks every 10 minutes unless a service says otherwise.
     public static let defaultDriftInterval = 600
@@ -191,10 +198,13 @@ public struct NokubeApplyerConfig: Sendable, Hashable {
     public var downloadURL: String
     /// Optional NoKube config file.
     public var configFile: String?
+    /// The binary's SHA-256 (hex), checked after download when given.
+    public var sha256: String?
 
-    public init(clusterName: String, downloadURL: String, configFile: String? = nil) {
+    public init(clusterName: String, downloadURL: String, configFile: String? = nil, sha256: String? = nil) {
         self.clusterName = clusterName
         self.downloadURL = downloadURL
         self.configFile = configFile
+        self.sha256 = sha256
     }
 }
