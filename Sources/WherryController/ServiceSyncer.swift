@@ -49,6 +49,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
     case refused(service: String, commit: String, reason: String)
     /// The inventory could not be read or saved.
     case inventory(service: String, commit: String, KubeAPIError)
+    /// An external applier (kubectl, nokube) failed.
+    case applyer(service: String, commit: String, ApplyerError)
 
     public var description: String {
         switch self {
@@ -57,6 +59,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
             "service \(service) at \(commit.prefix(12)): refused: \(reason)"
         case .inventory(let service, let commit, let error):
             "service \(service) at \(commit.prefix(12)): the inventory could not be read or saved: \(error)"
+        case .applyer(let service, let commit, let error):
+            "service \(service) at \(commit.prefix(12)): \(error)"
         case .apply(let service, let commit, let error):
             "service \(service) at \(commit.prefix(12)): \(error.description)"
         }
@@ -69,6 +73,7 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         case .apply(_, _, let error): error.isTransient
         case .refused: false
         case .inventory(_, _, let error): error.isTransient
+        case .applyer(_, _, let error): error.isTransient
         }
     }
 
@@ -83,7 +88,9 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
     public var commit: String {
         switch self {
         case .render: ""
-        case .apply(_, let commit, _), .refused(_, let commit, _), .inventory(_, let commit, _): commit
+        case .apply(_, let commit, _), .refused(_, let commit, _), .inventory(_, let commit, _),
+            .applyer(_, let commit, _):
+            commit
         }
     }
 
@@ -104,6 +111,8 @@ public struct ServiceSyncer: Sendable {
     public var defaultNamespace: String
     /// Where inventories are kept.
     public let inventories: InventoryKeeper
+    /// An external applier (kubectl, nokube) that applies instead of the native one; `nil`: native.
+    public var applyer: (any Applyer)?
     let logger: Logger
 
     public init(
@@ -148,6 +157,16 @@ public struct ServiceSyncer: Sendable {
                 reason: "the render of \(service.directory) holds no objects, so applying it would prune everything "
                     + "the service owns; check k8s_yaml_dir and the branch, or set allow_empty: true on the service "
                     + "if it is meant to be empty")
+        }
+        if let applyer {
+            // External appliers only apply: no inventory, prune, drift check or health wait (said once at start).
+            do {
+                let changes = try await applyer.apply(
+                    namespaceObject(for: service) + rendered.objects, service: service.name, dryRun: options.dryRun)
+                return SyncResult(service: service.name, commit: commit, changes: changes)
+            } catch {
+                throw .applyer(service: service.name, commit: commit, error)
+            }
         }
         let namespace = service.namespace ?? defaultNamespace
         let now = await manager.inventory(of: rendered.objects, defaultNamespace: namespace)

@@ -50,6 +50,23 @@ struct KubeOptions: ParsableArguments {
         InventoryKeeper(cluster: ClusterInventory(api: api, namespace: namespace), store: store)
     }
 
+    /// The external applier the config selects, installed (downloaded, checked); `nil` for the native one. An
+    /// applier that cannot be installed is an error before anything is applied (exit 1).
+    func installApplyer(_ config: WherryConfig, stateDirectory: String) async throws -> (any Applyer)? {
+        guard
+            let applyer = config.externalApplyer(
+                kubeconfig: kubeconfig, context: context, stateDirectory: stateDirectory)
+        else { return nil }
+        if let unsupported = config.applyer.unsupported { Terminal.error("wherry: \(unsupported)") }
+        do {
+            try await applyer.install()
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitStatus.failure.code
+        }
+        return applyer
+    }
+
     /// Loads the kubeconfig and opens the client; a kubeconfig problem is a usage error (exit 2).
     func connect(logger: Logger) throws -> (HTTPKubeAPI, KubeClientConfig) {
         let config: KubeClientConfig

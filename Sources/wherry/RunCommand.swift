@@ -55,11 +55,12 @@ struct RunCommand: AsyncParsableCommand {
             Terminal.error("webhook_secret_env names \(name), which is not set: the GitHub webhook stays off")
         }
         let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
-        let syncer = ServiceSyncer(
+        var syncer = ServiceSyncer(
             renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
             inventories: kube.inventories(api, store: store))
+        syncer.applyer = try await kube.installApplyer(config, stateDirectory: options.stateDirectory(config))
         let notifier = Notifier(url: config.webhookURL)
         let registry = PrometheusCollectorRegistry()
         let loop = ReconcileLoop(

@@ -39,11 +39,12 @@ struct SyncCommand: AsyncParsableCommand {
         let config = try options.load().config
         let selected = try ServiceSelection.select(service, from: config)
         let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
-        let syncer = ServiceSyncer(
+        var syncer = ServiceSyncer(
             renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
             inventories: kube.inventories(api))
+        syncer.applyer = try await kube.installApplyer(config, stateDirectory: options.stateDirectory(config))
         var reports: [JSONValue] = []
         var services: [ServiceConfig] = []
         for service in selected {

@@ -1,6 +1,10 @@
 import WherryModel
 
-/// Discovery documents: `/api`, `/apis`, `/apis/{group}`, `/api/v1` and `/apis/{group}/{version}`.
+/// Discovery documents: `/api`, `/apis`, `/apis/{group}`, `/api/v1` and `/apis/{group}/{version}`; and the
+/// OpenAPI v3 documents kubectl reads before `apply --server-side` (`/openapi/v3`, then
+/// `/openapi/v3/api/v1?hash=…`), reduced to what it reads there: each object path's `patch` operation and its
+/// query parameters, among them `fieldValidation`, which tells kubectl to leave validation to the server, and the
+/// `x-kubernetes-group-version-kind` it finds the operation by.
 extension FakeClusterState {
     /// `GET /api`.
     var apiVersions: JSONValue {
@@ -46,6 +50,48 @@ extension FakeClusterState {
         return [
             "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(served[0].apiVersion(version)),
             "resources": .array(entries),
+        ]
+    }
+
+    /// `GET /openapi/v3`: one entry per served group version.
+    var openAPIIndex: JSONValue {
+        var paths = JSONObject()
+        var versions: [String] = resources.filter { $0.group.isEmpty }.flatMap(\.versions).map { "api/\($0)" }
+        for group in groups { versions += group.versions.map { "apis/\(group.name)/\($0)" } }
+        for key in Set(versions).sorted() {
+            paths[key] = ["serverRelativeURL": .string("/openapi/v3/\(key)?hash=\(revision)")]
+        }
+        return ["paths": .object(paths)]
+    }
+
+    /// `GET /openapi/v3/api/v1` or `/openapi/v3/apis/{group}/{version}`.
+    func openAPIDocument(groupVersion: String) throws(APIStatusError) -> JSONValue {
+        let parts = groupVersion.split(separator: "/").map(String.init)
+        let (group, version) =
+            parts.first == "api" && parts.count == 2
+            ? ("", parts[1]) : parts.count == 3 ? (parts[1], parts[2]) : ("", "")
+        let served = resources.filter { $0.group == group && $0.versions.contains(version) }
+        guard !served.isEmpty else { throw .unknownPath }
+        let parameters: JSONValue = .array(
+            ["dryRun", "fieldManager", "fieldValidation", "force"].map {
+                ["name": .string($0), "in": "query", "schema": ["type": "string"]]
+            })
+        var paths = JSONObject()
+        for resource in served {
+            let prefix = "/" + groupVersion + (resource.namespaced ? "/namespaces/{namespace}" : "")
+            // kubectl finds the operation by its group, version and kind.
+            paths[prefix + "/\(resource.name)/{name}"] = [
+                "patch": [
+                    "parameters": parameters, "x-kubernetes-action": "patch",
+                    "x-kubernetes-group-version-kind": [
+                        "group": .string(group), "version": .string(version), "kind": .string(resource.kind),
+                    ],
+                ]
+            ]
+        }
+        return [
+            "openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.33.0-wherry-fake"],
+            "paths": .object(paths),
         ]
     }
 

@@ -46,6 +46,10 @@ extension FakeClusterState {
         case ("apis", _):
             let target = try resolve(group: segments[1], version: segments[2], rest: segments[3...])
             return try perform(request, on: target, now: now)
+        case ("openapi", 2) where segments[1] == "v3" && isGet:
+            return (200, openAPIIndex)
+        case ("openapi", _) where segments.count >= 4 && segments[1] == "v3" && isGet:
+            return (200, try openAPIDocument(groupVersion: segments[2...].joined(separator: "/")))
         case ("version", 1):
             return (
                 200,
