@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "WherryControllerTests",
             dependencies: [
-                "WherryController", "WherryTesting", "WherryScenarios",
+                "WherryController", "WherryRender", "WherryTesting", "WherryScenarios",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict

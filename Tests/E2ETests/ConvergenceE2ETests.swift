@@ -47,6 +47,9 @@ struct ConvergenceE2ETests {
     @Test("ignored fields are left to other controllers")
     func ignored() async throws { try await withScenarios { try await $0.ignoredFieldsAreLeftAlone() } }
 
+    @Test("a stateless service with a config directory applies; a config change rolls its pods")
+    func stateless() async throws { try await withScenarios { try await $0.statelessServiceApplies() } }
+
     @Test("wait fails fast on a rollout past its deadline")
     func waitFailsFast() async throws { try await withScenarios { try await $0.waitFailsFastOnFailedRollout() } }
 }

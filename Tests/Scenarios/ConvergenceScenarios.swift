@@ -45,9 +45,10 @@ public struct ConvergenceScenarios: Sendable {
         let cache: TemporaryDirectory
         let syncer: ServiceSyncer
         let servicesYAML: String
+        var topLevelYAML = ""
 
         func config() throws -> WherryConfig {
-            let text = "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n" + servicesYAML
+            let text = "github_configs:\n  r: {url: \(remote.fileURL)}\n\(topLevelYAML)services:\n" + servicesYAML
             return try ConfigLoader.parse(text, file: "gitops-config.yaml", baseDirectory: "/").config
         }
 
@@ -65,7 +66,7 @@ public struct ConvergenceScenarios: Sendable {
     }
 
     func withHarness(
-        services: String, files: [String: String?], _ body: (Harness) async throws -> Void
+        services: String, files: [String: String?], topLevel: String = "", _ body: (Harness) async throws -> Void
     ) async throws {
         let remote = try await GitRemoteFixture()
         try await remote.commit(files)
@@ -80,7 +81,8 @@ public struct ConvergenceScenarios: Sendable {
             inventories: InventoryKeeper(
                 cluster: ClusterInventory(api: counter, namespace: inventoryNamespace), store: InMemoryStatusStore()),
             logger: Self.quiet)
-        try await body(Harness(remote: remote, cache: cache, syncer: syncer, servicesYAML: services))
+        try await body(
+            Harness(remote: remote, cache: cache, syncer: syncer, servicesYAML: services, topLevelYAML: topLevel))
     }
 
     /// `  - {name: <name>, github: r, k8s_yaml_dir: <name>, namespace: <ns>, create_namespace: true, <extra>}`

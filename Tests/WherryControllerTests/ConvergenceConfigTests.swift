@@ -2,6 +2,7 @@ import Testing
 import WherryController
 import WherryKube
 import WherryModel
+import WherryRender
 
 @Suite("Config keys of prune, drift, retry and health")
 struct ConvergenceConfigTests {
@@ -81,5 +82,69 @@ struct ConvergenceConfigTests {
         }
         #expect(error.issues.contains { $0.description.contains("depends_on forms a cycle: a -> b -> a") })
         #expect(error.issues.contains { $0.description.hasPrefix("c.yaml:") })
+    }
+}
+
+@Suite("Config keys of the seed's features")
+struct SeedFeatureConfigTests {
+    private func load(_ text: String) throws -> WherryConfig {
+        try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+    }
+
+    private func errors(_ text: String) throws -> [String] {
+        let error = try #require(throws: ConfigError.self) { try load(text) }
+        return error.issues.map(\.description)
+    }
+
+    private let head = "github_configs:\n  r: {repo_owner: o, repo_name: n}\n"
+
+    @Test("the applier: native by default, nokube when only applyer_nokube is set (as in the seed), or as chosen")
+    func applier() throws {
+        let service = "services:\n  - {name: a, github: r, k8s_yaml_dir: a}\n"
+        let nokube = "applyer_nokube: {cluster_name: home, nokube_download_url: https://x/nokube}\n"
+        #expect(try load(head + service).applyer == .native)
+        #expect(try load(head + service + nokube).applyer == .nokube)
+        #expect(try load(head + service + nokube + "applyer: native\n").applyer == .native)
+        #expect(try load(head + service + "applyer: kubectl\n").applyer == .kubectl)
+        #expect(
+            try errors(head + service + "applyer: nokube\n").contains { $0.contains("needs an applyer_nokube block") })
+        #expect(
+            try errors(head + service + "applyer: helm\n").contains {
+                $0.contains("use native (default), kubectl or nokube")
+            })
+        let badSum = "applyer_nokube: {cluster_name: h, nokube_download_url: https://x/n, sha256: abc}\n"
+        #expect(try errors(head + service + badSum).contains { $0.contains("must be 64 hex digits") })
+        let notHTTP = "applyer_nokube: {cluster_name: h, nokube_download_url: ftp://x/n}\n"
+        #expect(try errors(head + service + notHTTP).contains { $0.contains("must be an http:// or https:// URL") })
+    }
+
+    @Test("stateless: true or options; download_base_url per service overrides the top level")
+    func stateless() throws {
+        let config = try load(
+            head + "download_base_url: https://top.example\nservices:\n"
+                + "  - {name: a, github: r, k8s_yaml_dir: a, stateless: true}\n"
+                + "  - {name: b, github: r, k8s_yaml_dir: b, download_base_url: http://b.example, "
+                + "stateless: {image: alpine:3.20, command: init, attempts: 3}}\n"
+                + "  - {name: c, github: r, k8s_yaml_dir: c, stateless: false, config_dir: conf}\n")
+        let a = try #require(config.service(named: "a")?.statelessMutation)
+        #expect(a.downloadBaseURL == "https://top.example" && a.image == StatelessMutation.defaultImage)
+        #expect(a.command == .whenUnset)
+        let b = try #require(config.service(named: "b")?.statelessMutation)
+        #expect(
+            b
+                == StatelessMutation(
+                    service: "b", downloadBaseURL: "http://b.example", image: "alpine:3.20", command: .initScript,
+                    attempts: 3))
+        #expect(config.service(named: "c")?.statelessMutation == nil)
+        #expect(config.service(named: "c")?.configDirectory == "conf")
+        let bad = head + "download_base_url: https://x\nservices:\n  - {name: a, github: r, k8s_yaml_dir: a, "
+        #expect(
+            try errors(bad + "stateless: {command: always}}\n").contains {
+                $0.contains("use when-unset (default), init or keep")
+            })
+        #expect(
+            try errors(bad + "config_dir: ../up}\n").contains {
+                $0.contains("'config_dir' must stay inside the repository")
+            })
     }
 }

@@ -44,6 +44,9 @@ struct ConvergenceTests {
     @Test("ignored fields are left to other controllers")
     func ignored() async throws { try await withScenarios { s, _ in try await s.ignoredFieldsAreLeftAlone() } }
 
+    @Test("a stateless service with a config directory applies; a config change rolls its pods")
+    func stateless() async throws { try await withScenarios { s, _ in try await s.statelessServiceApplies() } }
+
     @Test("wait fails fast on a rollout past its deadline")
     func waitFailsFast() async throws {
         try await withScenarios { s, _ in try await s.waitFailsFastOnFailedRollout() }
