@@ -38,6 +38,14 @@ final class CountingAPI: KubeAPI, @unchecked Sendable {
         count(options.dryRun ? "dry-run" : "write")
         return try await base.apply(path, object: object, options: options)
     }
+    func create(_ path: String, object: JSONValue, fieldManager: String) async throws(KubeAPIError) -> JSONValue {
+        count("write")
+        return try await base.create(path, object: object, fieldManager: fieldManager)
+    }
+    func update(_ path: String, object: JSONValue, fieldManager: String) async throws(KubeAPIError) -> JSONValue {
+        count("write")
+        return try await base.update(path, object: object, fieldManager: fieldManager)
+    }
     func delete(_ path: String, options: DeleteOptions) async throws(KubeAPIError) {
         count("delete")
         try await base.delete(path, options: options)

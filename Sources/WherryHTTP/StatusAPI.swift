@@ -19,12 +19,15 @@ public struct StatusAPI: Sendable {
     private let metrics: PrometheusCollectorRegistry?
     /// The files of `artifacts_dir`, when configured.
     private let artifacts: ArtifactServer?
+    /// The leader election, when several replicas run: only the leader reconciles.
+    private let elector: LeaderElector?
 
     public init(
         config: WherryConfig, store: any StatusStore, loop: ReconcileLoop, apiToken: String?,
-        webhookSecret: String? = nil, metrics: PrometheusCollectorRegistry? = nil
+        webhookSecret: String? = nil, metrics: PrometheusCollectorRegistry? = nil, elector: LeaderElector? = nil
     ) {
         self.metrics = metrics
+        self.elector = elector
         artifacts = config.artifactsDirectory.map { ArtifactServer(directory: $0) }
         self.config = config
         self.store = store
@@ -38,7 +41,11 @@ public struct StatusAPI: Sendable {
         let router = Router()
         router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
-            loop.isReady
+            // A follower is ready: it serves the API and stands by (a rollout must not wait for it to lead).
+            if let elector, !elector.isLeader {
+                return Self.json(["status": "standby", "leader": elector.leader.map(JSONValue.string) ?? .null])
+            }
+            return loop.isReady
                 ? Self.json(["status": "ready"])
                 : Self.error(.serviceUnavailable, "not ready: the first poll of every repository has not finished")
         }
@@ -176,6 +183,12 @@ public struct StatusAPI: Sendable {
             var response = Self.error(.unauthorized, "a valid 'Authorization: Bearer <token>' header is required")
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
+        }
+        guard config.service(named: name) != nil else { return unknown(name) }
+        if let elector, !elector.isLeader {
+            return Self.error(
+                .serviceUnavailable,
+                "this replica is not the leader; send the request to the leader (\(elector.leader ?? "none yet"))")
         }
         guard loop.trigger(service: name, .manual) else { return unknown(name) }
         return Self.json(["service": .string(name), "status": "queued"], status: .accepted)

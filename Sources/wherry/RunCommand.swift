@@ -29,9 +29,32 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Address of the HTTP API, HOST:PORT.")
     var listen: String = "127.0.0.1:8080"
 
+    @Flag(
+        help: """
+            Reconcile only while holding the Lease wherry-leader in --namespace, so several replicas can run; the \
+            others serve the API and stand by.
+            """)
+    var leaderElect = false
+
+    @Option(help: "This replica's name in the Lease (default: $POD_NAME, else the host name and process id).")
+    var identity: String?
+
+    @Option(help: "Seconds another replica waits after the leader's last renewal before taking over.")
+    var leaseDuration: Double = 15
+
+    @Option(help: "Seconds the leader keeps leading while renewals fail (less than --lease-duration).")
+    var leaseRenewDeadline: Double = 10
+
+    @Option(help: "Seconds between renewals and between attempts to take over.")
+    var leaseRetryPeriod: Double = 2
+
     func validate() throws {
         guard Self.address(listen) != nil else {
             throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
+        }
+        guard leaseRetryPeriod > 0, leaseRenewDeadline > leaseRetryPeriod, leaseDuration > leaseRenewDeadline else {
+            throw ValidationError(
+                "lease timings must satisfy 0 < --lease-retry-period < --lease-renew-deadline < --lease-duration")
         }
     }
 
@@ -68,12 +91,21 @@ struct RunCommand: AsyncParsableCommand {
             maxConcurrentServices: kube.maxConcurrentServices ?? 4,
             metrics: ControllerMetrics(factory: PrometheusMetricsFactory(registry: registry)),
             notify: { notifier?.notify($0) })
+        let elector =
+            leaderElect
+            ? LeaderElector(
+                api: api, namespace: kube.namespace, identity: identity ?? Self.defaultIdentity(),
+                timings: LeaseTimings(
+                    leaseDuration: .milliseconds(Int(leaseDuration * 1000)),
+                    renewDeadline: .milliseconds(Int(leaseRenewDeadline * 1000)),
+                    retryPeriod: .milliseconds(Int(leaseRetryPeriod * 1000))))
+            : nil
         let (host, port) = Self.address(listen)!
         let logger = Logger(label: "wherry.http")
         let app = Application(
             router: StatusAPI(
                 config: config, store: store, loop: loop, apiToken: apiToken, webhookSecret: webhookSecret,
-                metrics: registry
+                metrics: registry, elector: elector
             ).router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "wherry"),
             onServerRunning: { channel in
@@ -84,7 +116,10 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: loop), .init(service: app)] + (notifier.map { [.init(service: $0)] } ?? []),
+                services: [
+                    .init(service: elector.map { LeaderElectedLoop(elector: $0, loop: loop) as any Service } ?? loop)
+                ]
+                    + [.init(service: app)] + (notifier.map { [.init(service: $0)] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "wherry")))
         Logger(label: "wherry").info(
             "Wherry controller starting",
@@ -94,6 +129,12 @@ struct RunCommand: AsyncParsableCommand {
             ])
         try await group.run()
         await api.shutdown()
+    }
+
+    /// `$POD_NAME` in a cluster, else the host name and process id.
+    static func defaultIdentity() -> String {
+        if let pod = ProcessInfo.processInfo.environment["POD_NAME"], !pod.isEmpty { return pod }
+        return "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
     /// `HOST:PORT` split, or `nil` when it is not one.

@@ -51,6 +51,19 @@ public final class CountingKubeAPI: KubeAPI {
         return try await base.apply(path, object: object, options: options)
     }
 
+    public func create(
+        _ collectionPath: String, object: JSONValue, fieldManager: String
+    ) async throws(KubeAPIError) -> JSONValue {
+        state.withLock { $0.writes += 1 }
+        return try await base.create(collectionPath, object: object, fieldManager: fieldManager)
+    }
+
+    public func update(_ path: String, object: JSONValue, fieldManager: String) async throws(KubeAPIError) -> JSONValue
+    {
+        state.withLock { $0.writes += 1 }
+        return try await base.update(path, object: object, fieldManager: fieldManager)
+    }
+
     public func delete(_ path: String, options: DeleteOptions) async throws(KubeAPIError) {
         state.withLock { $0.deletes += 1 }
         try await base.delete(path, options: options)

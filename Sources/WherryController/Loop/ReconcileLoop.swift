@@ -18,8 +18,6 @@ public final class ReconcileLoop: Service, Sendable {
     private let environment: [String: String]?
     private let logger: Logger
     private let state = Mutex(LoopState())
-    private let work: AsyncStream<Work>
-    private let workInput: AsyncStream<Work>.Continuation
     private let origin = ContinuousClock.now
     private let notify: @Sendable (DeployNotification) -> Void
     private let metrics: ControllerMetrics
@@ -47,6 +45,10 @@ public final class ReconcileLoop: Service, Sendable {
         var blocked: [String: String] = [:]
         /// Services that have an inventory but are no longer configured, with how many objects they left.
         var orphans: [String: Int] = [:]
+        /// Where work goes while ``run()`` runs.
+        var input: AsyncStream<Work>.Continuation?
+        /// Work asked for before ``run()`` started (a webhook as the server comes up): run first.
+        var queued: [Work] = []
         var stopping = false
     }
 
@@ -64,7 +66,6 @@ public final class ReconcileLoop: Service, Sendable {
         git = reconciler.syncer.renderer.git
         self.environment = environment
         self.logger = logger
-        (work, workInput) = AsyncStream.makeStream(of: Work.self)
     }
 
     /// Whether every repository was polled once (`/readyz`).
@@ -94,14 +95,30 @@ public final class ReconcileLoop: Service, Sendable {
         return true
     }
 
+    /// Runs until graceful shutdown (applies in flight finish) or cancellation (they are cancelled: what a leader
+    /// that lost its lease does). It can run again afterwards: a new leadership term starts with a fresh queue and
+    /// the failures and backoffs it knew.
     public func run() async throws {
+        let (work, input) = AsyncStream.makeStream(of: Work.self)
+        state.withLock { state in
+            state.input = input
+            state.stopping = false
+            let queued = Set(state.queued.map(\.service))
+            // Runs a cancelled term left unfinished will not report their end.
+            for name in state.schedules.keys where !queued.contains(name) { state.schedules[name]?.abandonRun() }
+            for item in state.queued { input.yield(item) }
+            state.queued = []
+            state.seen = [:]
+            state.blocked = [:]
+            state.polled = []
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Polling stops at graceful shutdown; then no new work is taken.
                 await cancelWhenGracefulShutdown { await self.poll() }
                 self.stop()
             }
-            group.addTask { await self.consume() }
+            group.addTask { await self.consume(work) }
         }
         logger.info("Reconcile loop stopped")
     }
@@ -227,11 +244,15 @@ public final class ReconcileLoop: Service, Sendable {
             !state.stopping
                 && state.schedules[name, default: ServiceSchedule()].request(trigger, newCommit: newCommit, now: now)
         }
-        if start { workInput.yield(Work(service: name, trigger: trigger)) }
+        guard start else { return }
+        let item = Work(service: name, trigger: trigger)
+        state.withLock { state in
+            if let input = state.input { input.yield(item) } else { state.queued.append(item) }
+        }
     }
 
     /// Runs queued work, `maxConcurrentServices` at a time, until the queue ends; waits for what runs.
-    private func consume() async {
+    private func consume(_ work: AsyncStream<Work>) async {
         await withTaskGroup(of: Void.self) { group in
             var active = 0
             for await item in work {
@@ -302,7 +323,7 @@ public final class ReconcileLoop: Service, Sendable {
                 succeeded == true ? state.blocked.filter { $0.value == service.name }.map(\.key).sorted() : []
             return (state.stopping ? nil : next, unblocked)
         }
-        if let next { workInput.yield(Work(service: service.name, trigger: next)) }
+        if let next { state.withLock { $0.input }?.yield(Work(service: service.name, trigger: next)) }
         for name in unblocked { enqueue(name, .poll, newCommit: true) }
     }
 
@@ -353,8 +374,12 @@ public final class ReconcileLoop: Service, Sendable {
 
     /// Stops taking work: polling has ended.
     private func stop() {
-        state.withLock { $0.stopping = true }
-        workInput.finish()
+        let input = state.withLock { state in
+            state.stopping = true
+            defer { state.input = nil }
+            return state.input
+        }
+        input?.finish()
     }
 
     /// Seconds since the loop was made, on a monotonic clock.

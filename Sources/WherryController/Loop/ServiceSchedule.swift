@@ -65,6 +65,12 @@ public struct ServiceSchedule: Sendable, Hashable {
         return next
     }
 
+    /// Forgets a run that will not report its end (the loop was cancelled): nothing runs, nothing is pending.
+    public mutating func abandonRun() {
+        running = false
+        pending = nil
+    }
+
     /// Of two triggers, the one that asks for more: manual > drift > webhook > poll > retry.
     static func stronger(_ a: ReconcileTrigger?, _ b: ReconcileTrigger) -> ReconcileTrigger {
         guard let a else { return b }

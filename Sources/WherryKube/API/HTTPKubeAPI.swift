@@ -83,6 +83,23 @@ public final class HTTPKubeAPI: KubeAPI {
         return ApplyResponse(object: answer.body, created: answer.status == 201)
     }
 
+    public func create(
+        _ collectionPath: String, object: JSONValue, fieldManager: String
+    ) async throws(KubeAPIError) -> JSONValue {
+        try await send(
+            .POST, collectionPath, query: [("fieldManager", fieldManager)], contentType: "application/json",
+            body: Array(object.jsonString().utf8)
+        ).body
+    }
+
+    public func update(_ path: String, object: JSONValue, fieldManager: String) async throws(KubeAPIError) -> JSONValue
+    {
+        try await send(
+            .PUT, path, query: [("fieldManager", fieldManager)], contentType: "application/json",
+            body: Array(object.jsonString().utf8)
+        ).body
+    }
+
     public func delete(_ path: String, options: DeleteOptions) async throws(KubeAPIError) {
         var body: JSONObject = ["kind": "DeleteOptions", "apiVersion": "v1"]
         body["propagationPolicy"] = .string(options.propagation.rawValue)

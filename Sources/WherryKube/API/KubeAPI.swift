@@ -16,6 +16,15 @@ public protocol KubeAPI: Sendable {
 
     /// `DELETE` one object.
     func delete(_ path: String, options: DeleteOptions) async throws(KubeAPIError)
+
+    /// `POST` an object to its collection: creates it; 409 `AlreadyExists` when it exists.
+    func create(
+        _ collectionPath: String, object: JSONValue, fieldManager: String
+    ) async throws(KubeAPIError) -> JSONValue
+
+    /// `PUT` an object: replaces it; 409 `Conflict` when its `metadata.resourceVersion` is not the stored one
+    /// (optimistic concurrency, what a Lease's leader election rests on).
+    func update(_ path: String, object: JSONValue, fieldManager: String) async throws(KubeAPIError) -> JSONValue
 }
 
 /// The API server's answer to an apply.

@@ -62,6 +62,7 @@ struct APIResource: Sendable, Hashable {
         APIResource("networking.k8s.io", "networkpolicies", "NetworkPolicy", short: ["netpol"], status: false),
         APIResource("networking.k8s.io", "ingressclasses", "IngressClass", namespaced: false, status: false),
         APIResource("policy", "poddisruptionbudgets", "PodDisruptionBudget", short: ["pdb"]),
+        APIResource("coordination.k8s.io", "leases", "Lease", status: false),
         APIResource(
             "storage.k8s.io", "storageclasses", "StorageClass", namespaced: false, short: ["sc"], status: false),
     ]

@@ -51,6 +51,15 @@ struct APIStatusError: Error, Sendable {
             details: details(name: name, group: resource.group, kind: resource.name))
     }
 
+    /// 409 for a write whose resourceVersion is not the stored one.
+    static func modified(_ resource: APIResource, name: String) -> APIStatusError {
+        APIStatusError(
+            code: 409, reason: "Conflict",
+            message: "Operation cannot be fulfilled on \(resource.groupResource) \"\(name)\": the object has been "
+                + "modified; please apply your changes to the latest version and try again",
+            details: details(name: name, group: resource.group, kind: resource.name))
+    }
+
     /// 400 with a message.
     static func badRequest(_ message: String) -> APIStatusError {
         APIStatusError(code: 400, reason: "BadRequest", message: message)

@@ -29,12 +29,7 @@ extension FakeClusterState {
         }
         let liveVersion = live.body.value(at: ["metadata", "resourceVersion"])?.stringValue
         if let precondition, precondition != liveVersion {
-            throw APIStatusError(
-                code: 409, reason: "Conflict",
-                message:
-                    "Operation cannot be fulfilled on \(target.resource.groupResource) \"\(name)\": the object has "
-                    + "been modified; please apply your changes to the latest version and try again",
-                details: APIStatusError.details(name: name, group: target.resource.group, kind: target.resource.name))
+            throw APIStatusError.modified(target.resource, name: name)
         }
         var managers = live.managers
         let conflicts = Self.conflicts(applying: applied, as: entry, over: live)

@@ -108,6 +108,10 @@ extension FakeClusterState {
             return try apply(target, name: name, body: request.body, query: request.query, now: now)
         case ("DELETE", let name?) where target.subresource == nil:
             return (200, try delete(target, name: name, body: request.body, query: request.query, now: now))
+        case ("POST", nil):
+            return (201, try createByPost(target, body: request.body, query: request.query, now: now))
+        case ("PUT", let name?) where target.subresource == nil:
+            return (200, try replace(target, name: name, body: request.body, query: request.query, now: now))
         default:
             throw .methodNotAllowed
         }

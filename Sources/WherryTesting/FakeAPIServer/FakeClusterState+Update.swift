@@ -71,6 +71,44 @@ extension FakeClusterState {
         return updated.rendered()
     }
 
+    /// `POST` to a collection: creates the object, 409 `AlreadyExists` when it exists.
+    mutating func createByPost(
+        _ target: ResourceTarget, body: [UInt8], query: [String: String], now: ContinuousClock.Instant
+    ) throws(APIStatusError) -> JSONValue {
+        guard case .object(var object)? = try? JSONValue.parse(body),
+            let name = object.value(at: ["metadata", "name"])?.stringValue
+        else { throw .badRequest("the body of a create must be an object with metadata.name") }
+        if let namespace = target.namespace { object.setValue(.string(namespace), at: ["metadata", "namespace"]) }
+        guard objects[target.key(name: name)] == nil else {
+            throw APIStatusError(
+                code: 409, reason: "AlreadyExists",
+                message: "\(target.resource.groupResource) \"\(name)\" already exists",
+                details: APIStatusError.details(name: name, group: target.resource.group, kind: target.resource.name))
+        }
+        return try update(.object(object), manager: query["fieldManager"] ?? "unknown", now: now)
+    }
+
+    /// `PUT` of an object: replaces it, but only when the body's `metadata.resourceVersion` (if given) is the stored
+    /// one; otherwise 409 Conflict, as a real server answers concurrent writers (what a Lease's leader election rests
+    /// on). A missing object is 404: these resources are not created by PUT.
+    mutating func replace(
+        _ target: ResourceTarget, name: String, body: [UInt8], query: [String: String], now: ContinuousClock.Instant
+    ) throws(APIStatusError) -> JSONValue {
+        guard case .object(var object)? = try? JSONValue.parse(body) else {
+            throw .badRequest("the body of an update must be an object")
+        }
+        guard let live = objects[target.key(name: name)] else {
+            throw APIStatusError.notFound(target.resource, name: name)
+        }
+        if let wanted = object.value(at: ["metadata", "resourceVersion"])?.stringValue,
+            wanted != live.body.value(at: ["metadata", "resourceVersion"])?.stringValue
+        {
+            throw APIStatusError.modified(target.resource, name: name)
+        }
+        if let namespace = target.namespace { object.setValue(.string(namespace), at: ["metadata", "namespace"]) }
+        return try update(.object(object), manager: query["fieldManager"] ?? "unknown", now: now)
+    }
+
     /// Replaces an object's `status` (as a controller would), with a new resourceVersion when it changes.
     mutating func setStatus(_ status: JSONValue, key: StoredObject.Key, now: ContinuousClock.Instant) -> Bool {
         tick(now: now)

@@ -1,0 +1,246 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+public import WherryKube
+import WherryModel
+
+/// How long a lease lasts and how often it is renewed (client-go's defaults: 15 s, 10 s, 2 s).
+public struct LeaseTimings: Sendable, Hashable {
+    /// How long a holder that stopped renewing keeps the lease, as seen by the others.
+    public var leaseDuration: Duration
+    /// How long the holder keeps leading while renewals fail; less than `leaseDuration`, so it stops before
+    /// another can take over.
+    public var renewDeadline: Duration
+    /// How often the holder renews and the others try.
+    public var retryPeriod: Duration
+
+    public init(
+        leaseDuration: Duration = .seconds(15), renewDeadline: Duration = .seconds(10),
+        retryPeriod: Duration = .seconds(2)
+    ) {
+        self.leaseDuration = leaseDuration
+        self.renewDeadline = renewDeadline
+        self.retryPeriod = retryPeriod
+    }
+}
+
+/// Leader election on a `coordination.k8s.io/v1` Lease, as client-go does it: the holder renews `renewTime` every
+/// `retryPeriod` with an update conditional on the Lease's resourceVersion; the others take over only when the
+/// record has not changed for `leaseDuration` of their own clock (so clock skew between machines does not matter).
+/// Only the leader runs the work; the moment it cannot renew within `renewDeadline`, or sees another holder, the work
+/// is cancelled. On graceful shutdown the holder releases the Lease so another takes over at its next try.
+public final class LeaderElector: Sendable {
+    public let identity: String
+    public let namespace: String
+    public let leaseName: String
+    public let timings: LeaseTimings
+    private let api: any KubeAPI
+    private let logger: Logger
+    private let state = Mutex(Observed())
+
+    /// What this process last saw of the Lease.
+    struct Observed {
+        var holder: String?
+        var record: String?
+        /// When (local clock) the record last changed.
+        var changedAt = ContinuousClock.now
+        var leading = false
+    }
+
+    public init(
+        api: any KubeAPI, namespace: String, leaseName: String = "wherry-leader", identity: String,
+        timings: LeaseTimings = LeaseTimings(), logger: Logger = Logger(label: "wherry.leader")
+    ) {
+        self.api = api
+        self.namespace = namespace
+        self.leaseName = leaseName
+        self.identity = identity
+        self.timings = timings
+        self.logger = logger
+    }
+
+    /// Whether this process holds the lease now.
+    public var isLeader: Bool { state.withLock { $0.leading } }
+
+    /// The holder last seen (this process, another, or `nil` when none).
+    public var leader: String? { state.withLock { $0.holder } }
+
+    private var path: String { "/apis/coordination.k8s.io/v1/namespaces/\(namespace)/leases/\(leaseName)" }
+
+    /// Runs `lead` whenever this process holds the lease, cancelling it the moment the lease is lost, until the
+    /// surrounding task is cancelled or `lead` returns on its own (a graceful shutdown); then releases the lease.
+    public func run(whileLeading lead: @escaping @Sendable () async throws -> Void) async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            guard await tryAcquireOrRenew() else {
+                try? await Task.sleep(for: jittered(timings.retryPeriod))
+                continue
+            }
+            state.withLock { $0.leading = true }
+            logger.notice(
+                "Became the leader", metadata: ["wherry.identity": "\(identity)", "wherry.lease": "\(leaseName)"])
+            let finished = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    do { try await lead() } catch {
+                        self.logger.error("Leading failed", metadata: ["wherry.error": "\(error)"])
+                    }
+                    return true
+                }
+                group.addTask {
+                    await self.keepRenewing()
+                    return false
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            state.withLock { $0.leading = false }
+            if Task.isShuttingDownGracefully || (finished && !Task.isCancelled) {
+                await release()
+                return
+            }
+            // Cancelled from outside: stop without a word to the lease, as a killed process would.
+            if Task.isCancelled { return }
+            logger.warning("Lost the lease; stopped reconciling", metadata: ["wherry.holder": "\(leader ?? "none")"])
+        }
+    }
+
+    /// Renews every `retryPeriod` until the lease is lost (another holder, or no renewal for `renewDeadline`) or the
+    /// task is cancelled.
+    private func keepRenewing() async {
+        var lastRenewal = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: timings.retryPeriod)
+            if Task.isCancelled { return }
+            if await tryAcquireOrRenew() {
+                lastRenewal = .now
+            } else if let holder = leader, holder != identity {
+                return
+            }
+            if ContinuousClock.now - lastRenewal > timings.renewDeadline { return }
+        }
+    }
+
+    /// One attempt: create the Lease, renew it, or take it over when it expired. `true` when this process holds it.
+    func tryAcquireOrRenew() async -> Bool {
+        let now = Self.microTime(Date())
+        let lease: JSONValue
+        do {
+            lease = try await api.get(path)
+        } catch  where error.isNotFound {
+            let fresh = leaseObject(spec: spec(acquireTime: now, renewTime: now, transitions: 0), resourceVersion: nil)
+            do {
+                _ = try await api.create(
+                    "/apis/coordination.k8s.io/v1/namespaces/\(namespace)/leases", object: fresh, fieldManager: "wherry"
+                )
+                observe(holder: identity, record: "created by \(identity) at \(now)")
+                return true
+            } catch {
+                return false
+            }
+        } catch {
+            logger.debug("Cannot read the lease", metadata: ["wherry.error": "\(error)"])
+            return false
+        }
+        let spec = lease["spec"]
+        let holder = spec?["holderIdentity"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        let record =
+            "\(holder ?? "")|\(spec?["renewTime"]?.stringValue ?? "")|\(lease["metadata"]?["resourceVersion"]?.stringValue ?? "")"
+        observe(holder: holder, record: record)
+        let expired = state.withLock { ContinuousClock.now - $0.changedAt > timings.leaseDuration }
+        if let holder, holder != identity, !expired { return false }
+        let transitions: Int = if case .int(let count)? = spec?["leaseTransitions"] { Int(count) } else { 0 }
+        let takingOver = holder != identity
+        let newSpec = self.spec(
+            acquireTime: takingOver ? now : spec?["acquireTime"]?.stringValue ?? now, renewTime: now,
+            transitions: takingOver && holder != nil ? transitions + 1 : transitions)
+        do {
+            let stored = try await api.update(
+                path,
+                object: leaseObject(spec: newSpec, resourceVersion: lease["metadata"]?["resourceVersion"]?.stringValue),
+                fieldManager: "wherry")
+            observe(
+                holder: identity,
+                record: "\(identity)|\(now)|\(stored["metadata"]?["resourceVersion"]?.stringValue ?? "")")
+            if takingOver {
+                logger.info("Took over the lease", metadata: ["wherry.previous": "\(holder ?? "none")"])
+            }
+            return true
+        } catch {
+            // Another process wrote first (409), or the server did not answer: not leading this round.
+            return false
+        }
+    }
+
+    /// Gives the lease up (holder cleared, duration 1 s), so another process takes over at its next try.
+    func release() async {
+        guard let lease = try? await api.get(path), lease["spec"]?["holderIdentity"]?.stringValue == identity else {
+            return
+        }
+        var spec = lease["spec"]?.objectValue ?? JSONObject()
+        spec["holderIdentity"] = ""
+        spec["leaseDurationSeconds"] = 1
+        var object = lease.objectValue ?? JSONObject()
+        object["spec"] = .object(spec)
+        if (try? await api.update(path, object: .object(object), fieldManager: "wherry")) != nil {
+            logger.notice("Released the lease")
+        }
+    }
+
+    private func observe(holder: String?, record: String) {
+        state.withLock { observed in
+            if observed.record != record {
+                observed.record = record
+                observed.changedAt = .now
+            }
+            observed.holder = holder
+        }
+    }
+
+    private func spec(acquireTime: String, renewTime: String, transitions: Int) -> JSONValue {
+        [
+            "holderIdentity": .string(identity),
+            "leaseDurationSeconds": .int(Int64(timings.leaseDuration.inSeconds.rounded(.up))),
+            "acquireTime": .string(acquireTime), "renewTime": .string(renewTime),
+            "leaseTransitions": .int(Int64(transitions)),
+        ]
+    }
+
+    private func leaseObject(spec: JSONValue, resourceVersion: String?) -> JSONValue {
+        var metadata: JSONObject = ["name": .string(leaseName), "namespace": .string(namespace)]
+        if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
+        return ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": .object(metadata), "spec": spec]
+    }
+
+    private func jittered(_ duration: Duration) -> Duration {
+        duration * Double.random(in: 1.0...1.2)
+    }
+
+    /// Kubernetes MicroTime: `2026-11-26T00:50:00.123456Z`.
+    static func microTime(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        let whole = Date(timeIntervalSince1970: seconds.rounded(.down))
+        let micros = Int((seconds - seconds.rounded(.down)) * 1_000_000)
+        let base = whole.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(
+                .colon))
+        return base + "." + String(format: "%06d", micros) + "Z"
+    }
+}
+
+/// The reconcile loop, run only while this process leads: a `Service` for the `ServiceGroup` of `wherry run`.
+public struct LeaderElectedLoop: Service {
+    public let elector: LeaderElector
+    public let loop: ReconcileLoop
+
+    public init(elector: LeaderElector, loop: ReconcileLoop) {
+        self.elector = elector
+        self.loop = loop
+    }
+
+    /// Graceful shutdown ends the loop (applies in flight finish), then the lease is released; a follower stops
+    /// trying.
+    public func run() async throws {
+        try await elector.run { try await loop.run() }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Synchronization
+import Testing
+import WherryController
+import WherryKube
+import WherryModel
+import WherryTesting
+
+@Suite("Leader election on a Lease")
+struct LeaderElectorTests {
+    private static let timings = LeaseTimings(
+        leaseDuration: .milliseconds(1500), renewDeadline: .milliseconds(1000), retryPeriod: .milliseconds(200))
+    private static let lease = "/apis/coordination.k8s.io/v1/namespaces/default/leases/wherry-leader"
+
+    private func elector(_ api: any KubeAPI, _ identity: String) -> LeaderElector {
+        LeaderElector(
+            api: api, namespace: "default", identity: identity, timings: Self.timings, logger: TestReconciler.quiet)
+    }
+
+    private static func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+
+    @Test("the fake refuses an update with a stale resourceVersion, as a real server does")
+    func conflicts() async throws {
+        try await FakeAPIServer.withServer { server in
+            let api = try TestReconciler.client(server)
+            let body: JSONValue = [
+                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": ["name": "wherry-leader", "namespace": "default"], "spec": ["holderIdentity": "a"],
+            ]
+            let created = try await api.create(
+                "/apis/coordination.k8s.io/v1/namespaces/default/leases", object: body, fieldManager: "test")
+            await #expect(throws: KubeAPIError.self) {
+                try await api.create(
+                    "/apis/coordination.k8s.io/v1/namespaces/default/leases", object: body, fieldManager: "test")
+            }
+            var update = created.objectValue!
+            update["spec"] = ["holderIdentity": "b"]
+            _ = try await api.update(Self.lease, object: .object(update), fieldManager: "test")
+            update["spec"] = ["holderIdentity": "c"]
+            let stale = await #expect(throws: KubeAPIError.self) {
+                try await api.update(Self.lease, object: .object(update), fieldManager: "test")
+            }
+            #expect(stale?.code == 409)
+            await api.shutdown()
+        }
+    }
+
+    @Test("one leads, the other waits; when the leader dies the other takes over within the lease duration")
+    func handover() async throws {
+        try await FakeAPIServer.withServer { server in
+            let api = try TestReconciler.client(server)
+            let a = elector(api, "a")
+            let b = elector(api, "b")
+            let leading = OrderRecorder()
+            let taskA = Task {
+                try await a.run {
+                    leading.add("a"); try await Task.sleep(for: .seconds(60))
+                }
+            }
+            #expect(try await Self.eventually { a.isLeader })
+            let taskB = Task {
+                try await b.run {
+                    leading.add("b"); try await Task.sleep(for: .seconds(60))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(!b.isLeader)
+            #expect(b.leader == "a")
+            // a dies without releasing: b waits out the lease, then takes over.
+            taskA.cancel()
+            _ = await taskA.result
+            let died = ContinuousClock.now
+            #expect(try await Self.eventually { b.isLeader })
+            let handover = ContinuousClock.now - died
+            #expect(handover >= .milliseconds(1000) && handover < .seconds(5), "\(handover)")
+            #expect(leading.names == ["a", "b"])
+            let stored = try await api.get(Self.lease)
+            #expect(stored["spec"]?["holderIdentity"] == "b")
+            #expect(stored["spec"]?["leaseTransitions"] == 1)
+            #expect(stored["spec"]?["renewTime"]?.stringValue?.hasSuffix("Z") == true)
+            taskB.cancel()
+            _ = await taskB.result
+            await api.shutdown()
+        }
+    }
+
+    @Test("a leader that sees another holder stops its work at once; one that finishes releases the lease")
+    func losingAndReleasing() async throws {
+        try await FakeAPIServer.withServer { server in
+            let api = try TestReconciler.client(server)
+            let a = elector(api, "a")
+            let cancelled = OrderRecorder()
+            let taskA = Task {
+                try await a.run {
+                    do { try await Task.sleep(for: .seconds(60)) } catch { cancelled.add("cancelled") }
+                }
+            }
+            #expect(try await Self.eventually { a.isLeader })
+            // Someone else writes the lease (as a takeover would).
+            var lease = try await api.get(Self.lease).objectValue!
+            lease["spec"] = ["holderIdentity": "intruder", "leaseDurationSeconds": 15]
+            _ = try await api.update(Self.lease, object: .object(lease), fieldManager: "test")
+            #expect(try await Self.eventually(3) { !cancelled.names.isEmpty })
+            #expect(!a.isLeader)
+            taskA.cancel()
+            _ = await taskA.result
+            // A leader whose work ends (graceful shutdown) releases: another takes over at once.
+            var fresh = try await api.get(Self.lease).objectValue!
+            fresh["spec"] = ["holderIdentity": ""]
+            _ = try await api.update(Self.lease, object: .object(fresh), fieldManager: "test")
+            let c = elector(api, "c")
+            try await c.run {}
+            #expect(try await api.get(Self.lease)["spec"]?["holderIdentity"] == "")
+            let d = elector(api, "d")
+            let started = ContinuousClock.now
+            let taskD = Task { try await d.run { try await Task.sleep(for: .seconds(60)) } }
+            #expect(try await Self.eventually { d.isLeader })
+            #expect(ContinuousClock.now - started < .milliseconds(1000))
+            taskD.cancel()
+            _ = await taskD.result
+            await api.shutdown()
+        }
+    }
+}
