@@ -13,7 +13,8 @@ public struct LoadedConfig: Sendable {
 public enum ConfigLoader {
     static let topLevelKeys = [
         "github_configs", "services", "poll_interval", "webhook_url", "applyer_nokube", "download_base_url",
-        "download_config", "artifacts_dir", "applyer", "api_token_env", "webhook_secret_env", "state_dir",
+        "download_config", "artifacts_dir", "applyer", "webhook_url_env", "api_token_env", "webhook_secret_env",
+        "state_dir",
     ]
 
     /// Loads a config file. Relative paths inside it (`url: ..`, `token_file`) are relative to its directory.
@@ -102,6 +103,7 @@ public enum ConfigLoader {
             stateDirectory: top.string("state_dir", issues: &issues).map { absolute($0, base: baseDirectory) },
             file: file
         )
+        config.webhookURLEnv = top.string("webhook_url_env", issues: &issues)
         if let text = top.string("applyer", issues: &issues) {
             if let kind = ApplyerKind(rawValue: text) {
                 config.applyer = kind

@@ -12,6 +12,8 @@ public struct WherryConfig: Sendable {
     public var pollInterval: Int
     /// Where deploy notifications are POSTed (`webhook_url`). Treated as a secret: never printed.
     public var webhookURL: String?
+    /// Environment variable holding `webhook_url` instead (`webhook_url_env`), as `wherry install` writes it.
+    public var webhookURLEnv: String?
     /// The seed's NoKube applyer (`applyer_nokube`).
     public var applyerNokube: NokubeApplyerConfig?
     /// The applier in use (`applyer`; `nokube` when only `applyer_nokube` is set, as in the seed; else native).
@@ -50,6 +52,11 @@ public struct WherryConfig: Sendable {
     /// The repository a service reads from.
     public func repository(for service: ServiceConfig) -> RepositoryConfig? {
         repositories.first { $0.key == service.repository }
+    }
+
+    /// The notification URL: `webhook_url`, else the variable `webhook_url_env` names.
+    public func notificationURL(environment: [String: String]) -> String? {
+        webhookURL ?? webhookURLEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The service with this name.
