@@ -1,0 +1,48 @@
+# Wherry's container image: a static-stdlib release build of `wherry` on a slim Debian with what it runs at
+# runtime (git, CA certificates, OpenSSH for ssh:// remotes, SQLite, kubectl for kustomize and the kubectl applier).
+#
+#   docker build -t ghcr.io/wherry-dev/wherry:0.1.0 .
+#   wherry install --cluster-name prod --config-file gitops-config.yaml --image ghcr.io/wherry-dev/wherry:0.1.0 --dry-run
+#
+# The build steps are the ones `.ci/run` and the README use on a Debian 12 machine with Swift 6.3.
+
+ARG SWIFT_IMAGE=swift:6.3-bookworm
+ARG RUNTIME_IMAGE=debian:bookworm-slim
+
+FROM ${SWIFT_IMAGE} AS build
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libsqlite3-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Dependencies first, so a source change does not fetch them again.
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+COPY Tests ./Tests
+COPY Benchmarks ./Benchmarks
+# The Swift runtime linked in (no libswift*.so in the image); symbols stripped.
+RUN swift build -c release --product wherry --static-swift-stdlib -Xlinker -s \
+    && install -m 0755 .build/release/wherry /usr/local/bin/wherry
+
+FROM ${RUNTIME_IMAGE} AS kubectl
+ARG KUBECTL_VERSION=v1.36.2
+ARG TARGETARCH=amd64
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && curl -fsSLo /kubectl "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${TARGETARCH}/kubectl" \
+    && curl -fsSLo /kubectl.sha256 "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${TARGETARCH}/kubectl.sha256" \
+    && echo "$(cat /kubectl.sha256)  /kubectl" | sha256sum -c - \
+    && chmod 0755 /kubectl
+
+FROM ${RUNTIME_IMAGE}
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git ca-certificates openssh-client libsqlite3-0 \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /usr/local/bin/wherry /usr/local/bin/wherry
+COPY --from=kubectl /kubectl /usr/local/bin/kubectl
+# Non-root, as `wherry install` runs it (read-only root file system; HOME and state on volumes).
+USER 65532:65532
+ENV HOME=/tmp
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/wherry"]
+CMD ["run", "--listen", "0.0.0.0:8080"]
