@@ -84,7 +84,7 @@ struct RunCommand: AsyncParsableCommand {
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
             inventories: kube.inventories(api, store: store))
         syncer.applyer = try await kube.installApplyer(config, stateDirectory: options.stateDirectory(config))
-        let notifier = Notifier(url: config.webhookURL)
+        let notifier = Notifier(url: config.notificationURL(environment: ProcessInfo.processInfo.environment))
         let registry = PrometheusCollectorRegistry()
         let loop = ReconcileLoop(
             config: config, reconciler: Reconciler(syncer: syncer, store: store),

@@ -80,7 +80,7 @@ struct LeaderElectorTests {
             #expect(try await Self.eventually { b.isLeader })
             let handover = ContinuousClock.now - died
             #expect(handover >= .milliseconds(1000) && handover < .seconds(5), "\(handover)")
-            #expect(leading.names == ["a", "b"])
+            #expect(try await Self.eventually(1) { leading.names == ["a", "b"] })
             let stored = try await api.get(Self.lease)
             #expect(stored["spec"]?["holderIdentity"] == "b")
             #expect(stored["spec"]?["leaseTransitions"] == 1)
@@ -108,7 +108,7 @@ struct LeaderElectorTests {
             lease["spec"] = ["holderIdentity": "intruder", "leaseDurationSeconds": 15]
             _ = try await api.update(Self.lease, object: .object(lease), fieldManager: "test")
             #expect(try await Self.eventually(3) { !cancelled.names.isEmpty })
-            #expect(!a.isLeader)
+            #expect(try await Self.eventually(1) { !a.isLeader })
             taskA.cancel()
             _ = await taskA.result
             // A leader whose work ends (graceful shutdown) releases: another takes over at once.

@@ -210,7 +210,10 @@ public final class ReconcileLoop: Service, Sendable {
                 let due = state.schedules.filter { _, schedule in
                     !schedule.running && schedule.failures > 0 && (schedule.retryAt ?? 0) <= now
                 }.map(\.key)
+                // Drift checks need the native applier (an external one cannot compare without writing).
+                let checksDrift = reconciler.syncer.applyer == nil
                 let drift = config.services.filter { service in
+                    guard checksDrift else { return false }
                     let schedule = state.schedules[service.name] ?? ServiceSchedule()
                     return service.driftInterval > 0 && !service.suspend && !schedule.running && schedule.failures == 0
                         && state.seen[service.name] != nil && state.blocked[service.name] == nil
