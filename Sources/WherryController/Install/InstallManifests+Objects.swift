@@ -129,6 +129,8 @@ extension InstallManifests {
         var arguments: [JSONValue] = [
             "run", "--config", .string(configMount + "/gitops-config.yaml"), "--listen", .string("0.0.0.0:\(port)"),
             "--state-dir", .string(stateMount), "--namespace", .string(options.namespace), "--log-format", "json",
+            // Applies, prunes and leadership changes are worth a line in a cluster's logs.
+            "--log-level", "info",
         ]
         let singleReplica = !options.daemonSet && options.stateVolumeSize != nil
         if options.daemonSet || (!singleReplica && options.replicas > 1) { arguments.append("--leader-elect") }
