@@ -98,7 +98,8 @@ struct RunCommand: AsyncParsableCommand {
                 timings: LeaseTimings(
                     leaseDuration: .milliseconds(Int(leaseDuration * 1000)),
                     renewDeadline: .milliseconds(Int(leaseRenewDeadline * 1000)),
-                    retryPeriod: .milliseconds(Int(leaseRetryPeriod * 1000))))
+                    retryPeriod: .milliseconds(Int(leaseRetryPeriod * 1000))),
+                pod: Self.ownPod())
             : nil
         let (host, port) = Self.address(listen)!
         let logger = Logger(label: "wherry.http")
@@ -129,6 +130,15 @@ struct RunCommand: AsyncParsableCommand {
             ])
         try await group.run()
         await api.shutdown()
+    }
+
+    /// This process's Pod, from `$POD_NAMESPACE` and `$POD_NAME` (set by `wherry install`); `nil` out of a cluster.
+    static func ownPod() -> (namespace: String, name: String)? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let namespace = environment["POD_NAMESPACE"], let name = environment["POD_NAME"], !namespace.isEmpty,
+            !name.isEmpty
+        else { return nil }
+        return (namespace, name)
     }
 
     /// `$POD_NAME` in a cluster, else the host name and process id.

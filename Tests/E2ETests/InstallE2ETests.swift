@@ -154,8 +154,19 @@ struct InstallE2ETests {
             logger: quiet)
         let timings = LeaseTimings(
             leaseDuration: .seconds(4), renewDeadline: .milliseconds(3000), retryPeriod: .milliseconds(500))
-        let a = LeaderElector(api: api, namespace: system, identity: "replica-a", timings: timings, logger: quiet)
-        let b = LeaderElector(api: api, namespace: system, identity: "replica-b", timings: timings, logger: quiet)
+        // Their Pods (Pending without a kubelet), which the leader labels for the Service.
+        for name in ["replica-a", "replica-b"] {
+            _ = try await kubectl(
+                ["apply", "-f", "-"],
+                input: "apiVersion: v1\nkind: Pod\nmetadata: {name: \(name), namespace: \(system)}\n"
+                    + "spec: {containers: [{name: w, image: registry.k8s.io/pause:3.9}]}\n")
+        }
+        let a = LeaderElector(
+            api: api, namespace: system, identity: "replica-a", timings: timings, pod: (system, "replica-a"),
+            logger: quiet)
+        let b = LeaderElector(
+            api: api, namespace: system, identity: "replica-b", timings: timings, pod: (system, "replica-b"),
+            logger: quiet)
         let taskA = Task { try await a.run { try await Task.sleep(for: .seconds(120)) } }
         let taskB = Task { try await b.run { try await Task.sleep(for: .seconds(120)) } }
         var waited = 0
@@ -176,6 +187,15 @@ struct InstallE2ETests {
         let handover = ContinuousClock.now - died
         #expect(follower.isLeader, "no takeover after \(handover)")
         #expect(handover < timings.leaseDuration + timings.retryPeriod * 3, "\(handover)")
+        // The new leader's Pod carries the label (the dead one's is left: its Pod would be gone with it).
+        let followerPod = follower === a ? "replica-a" : "replica-b"
+        var labelled = ""
+        for _ in 0..<50 where labelled != "true" {
+            labelled = try await kubectl(
+                ["get", "pod", followerPod, "-n", system, "-o", "jsonpath={.metadata.labels.wherry\\.dev/leader}"])
+            if labelled != "true" { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(labelled == "true")
         print("E2E leader handover after the leader died: \(handover) (lease duration \(timings.leaseDuration))")
         _ = leader
         followerTask.cancel()

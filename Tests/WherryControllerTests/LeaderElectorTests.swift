@@ -128,4 +128,35 @@ struct LeaderElectorTests {
             await api.shutdown()
         }
     }
+
+    @Test("the leader labels its own Pod for the Service, and takes the label off when it stops leading")
+    func podLabel() async throws {
+        try await FakeAPIServer.withServer { server in
+            let api = try TestReconciler.client(server)
+            try server.put([
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": [
+                    "name": "wherry-a", "namespace": "default", "labels": ["app.kubernetes.io/name": "wherry"],
+                ],
+                "spec": ["containers": [["name": "wherry", "image": "wherry"]]],
+            ])
+            func labels() -> JSONValue? {
+                server.object(resource: "pods", namespace: "default", name: "wherry-a")?["metadata"]?["labels"]
+            }
+            let a = LeaderElector(
+                api: api, namespace: "default", identity: "a", timings: Self.timings, pod: ("default", "wherry-a"),
+                logger: TestReconciler.quiet)
+            let taskA = Task { try await a.run { try await Task.sleep(for: .seconds(60)) } }
+            #expect(try await Self.eventually { labels()?[LeaderElector.leaderLabel] == "true" })
+            #expect(labels()?["app.kubernetes.io/name"] == "wherry")
+            var lease = try await api.get(Self.lease).objectValue!
+            lease["spec"] = ["holderIdentity": "intruder", "leaseDurationSeconds": 15]
+            _ = try await api.update(Self.lease, object: .object(lease), fieldManager: "test")
+            #expect(try await Self.eventually(3) { labels()?[LeaderElector.leaderLabel] == nil })
+            #expect(labels()?["app.kubernetes.io/name"] == "wherry")
+            taskA.cancel()
+            _ = await taskA.result
+            await api.shutdown()
+        }
+    }
 }

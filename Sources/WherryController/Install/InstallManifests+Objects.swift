@@ -80,6 +80,8 @@ extension InstallManifests {
         let own: [JSONValue] = [
             ["apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]],
             ["apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "create", "patch", "delete"]],
+            // The leader labels its own Pod so the Service reaches it.
+            ["apiGroups": [""], "resources": ["pods"], "verbs": ["get", "patch"]],
         ]
         let ownName = name + "-self"
         objects.append(
@@ -110,12 +112,21 @@ extension InstallManifests {
             ["spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": .string(size)]]]])
     }
 
+    /// Whether the replicas elect a leader: several, or a DaemonSet.
+    static func electsLeader(_ options: InstallOptions) -> Bool {
+        options.daemonSet || (options.stateVolumeSize == nil && options.replicas > 1)
+    }
+
     static func service(_ options: InstallOptions) -> KubeObject {
-        object(
+        var selector: JSONObject = ["app.kubernetes.io/name": .string(name)]
+        // Only the leader, when there is an election: the replica with current status, the one that acts on syncs
+        // and webhooks.
+        if electsLeader(options) { selector[LeaderElector.leaderLabel] = "true" }
+        return object(
             "v1", "Service", metadata(name, options),
             [
                 "spec": [
-                    "selector": ["app.kubernetes.io/name": .string(name)],
+                    "selector": .object(selector),
                     "ports": [["name": "http", "port": .int(Int64(port)), "targetPort": "http"]],
                 ]
             ])
@@ -133,12 +144,13 @@ extension InstallManifests {
             "--log-level", "info",
         ]
         let singleReplica = !options.daemonSet && options.stateVolumeSize != nil
-        if options.daemonSet || (!singleReplica && options.replicas > 1) { arguments.append("--leader-elect") }
+        if electsLeader(options) { arguments.append("--leader-elect") }
         let container: JSONValue = [
             "name": .string(name), "image": .string(options.image), "args": .array(arguments),
             "ports": [["name": "http", "containerPort": .int(Int64(port))]],
             "env": [
                 ["name": "POD_NAME", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]],
+                ["name": "POD_NAMESPACE", "valueFrom": ["fieldRef": ["fieldPath": "metadata.namespace"]]],
                 ["name": "WHERRY_CLUSTER_NAME", "value": .string(options.clusterName)],
                 ["name": "HOME", "value": "/tmp"],
             ],

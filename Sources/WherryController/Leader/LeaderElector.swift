@@ -38,6 +38,12 @@ public final class LeaderElector: Sendable {
     private let api: any KubeAPI
     private let logger: Logger
     private let state = Mutex(Observed())
+    /// This process's own Pod (namespace, name), when it runs in one: labelled `wherry.dev/leader: "true"` while it
+    /// leads, so the Service sends the API's traffic (status, webhooks, manual syncs) to the leader.
+    public let pod: (namespace: String, name: String)?
+
+    /// The label the leader's Pod carries.
+    public static let leaderLabel = "wherry.dev/leader"
 
     /// What this process last saw of the Lease.
     struct Observed {
@@ -50,8 +56,10 @@ public final class LeaderElector: Sendable {
 
     public init(
         api: any KubeAPI, namespace: String, leaseName: String = "wherry-leader", identity: String,
-        timings: LeaseTimings = LeaseTimings(), logger: Logger = Logger(label: "wherry.leader")
+        timings: LeaseTimings = LeaseTimings(), pod: (namespace: String, name: String)? = nil,
+        logger: Logger = Logger(label: "wherry.leader")
     ) {
+        self.pod = pod
         self.api = api
         self.namespace = namespace
         self.leaseName = leaseName
@@ -71,6 +79,8 @@ public final class LeaderElector: Sendable {
     /// Runs `lead` whenever this process holds the lease, cancelling it the moment the lease is lost, until the
     /// surrounding task is cancelled or `lead` returns on its own (a graceful shutdown); then releases the lease.
     public func run(whileLeading lead: @escaping @Sendable () async throws -> Void) async throws {
+        // A restarted container of a former leader must not keep the label its Pod still carries.
+        await labelPod(leading: false)
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             guard await tryAcquireOrRenew() else {
                 try? await Task.sleep(for: jittered(timings.retryPeriod))
@@ -79,6 +89,7 @@ public final class LeaderElector: Sendable {
             state.withLock { $0.leading = true }
             logger.notice(
                 "Became the leader", metadata: ["wherry.identity": "\(identity)", "wherry.lease": "\(leaseName)"])
+            await labelPod(leading: true)
             let finished = await withTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     do { try await lead() } catch {
@@ -95,6 +106,7 @@ public final class LeaderElector: Sendable {
                 return first
             }
             state.withLock { $0.leading = false }
+            if !Task.isCancelled { await labelPod(leading: false) }
             if Task.isShuttingDownGracefully || (finished && !Task.isCancelled) {
                 await release()
                 return
@@ -169,6 +181,25 @@ public final class LeaderElector: Sendable {
         } catch {
             // Another process wrote first (409), or the server did not answer: not leading this round.
             return false
+        }
+    }
+
+    /// Puts `wherry.dev/leader: "true"` on this process's Pod, or takes it off, by server-side apply as field
+    /// manager `wherry-leader` (so nothing else on the Pod is touched). Failures are logged: the Service then reaches
+    /// no replica, or a follower, until the next change, which is all they cost.
+    func labelPod(leading: Bool) async {
+        guard let pod else { return }
+        var metadata: JSONObject = ["name": .string(pod.name), "namespace": .string(pod.namespace)]
+        if leading { metadata["labels"] = [Self.leaderLabel: "true"] }
+        do {
+            _ = try await api.apply(
+                "/api/v1/namespaces/\(pod.namespace)/pods/\(pod.name)",
+                object: ["apiVersion": "v1", "kind": "Pod", "metadata": .object(metadata)],
+                options: ApplyOptions(fieldManager: "wherry-leader", force: true, dryRun: false))
+        } catch {
+            logger.warning(
+                "Cannot label this Pod for the Service",
+                metadata: ["wherry.error": "\(error)", "wherry.leading": "\(leading)"])
         }
     }
 
