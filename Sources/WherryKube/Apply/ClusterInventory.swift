@@ -24,9 +24,14 @@ public struct ClusterInventory: Sendable {
     }
 
     /// `wherry-inventory-<service>`.
+    ///
+    /// A service name a ConfigMap name cannot hold (upper case, `_`) is lowered and given a short hash of the real
+    /// name, so `Web_1` and `web-1` never share an inventory.
     public static func configMapName(service: String) -> String {
-        "wherry-inventory-"
-            + service.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "-" }
+        let safe = String(
+            service.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "-" })
+        guard safe != service else { return "wherry-inventory-" + service }
+        return "wherry-inventory-\(safe)-" + Digest.sha256Hex(Array(service.utf8)).prefix(8)
     }
 
     private var collection: String { "/api/v1/namespaces/\(namespace)/configmaps" }
