@@ -140,6 +140,8 @@ let package = Package(
         .testTarget(
             name: "WherryRenderTests",
             dependencies: ["WherryRender", "WherryTesting"],
+            // Golden files are read from the source tree (#filePath), not bundled.
+            exclude: ["Golden"],
             swiftSettings: strict
         ),
         // Apply scenarios shared by the FakeAPIServer tests and the real-cluster E2E tests.
@@ -188,6 +190,7 @@ let package = Package(
         .testTarget(
             name: "WherryCLITests",
             dependencies: ["wherry", "WherryTesting"],
+            exclude: ["Golden"],
             swiftSettings: strict
         ),
         .testTarget(
