@@ -168,8 +168,7 @@ public struct ServiceSyncer: Sendable {
                 throw .applyer(service: service.name, commit: commit, error)
             }
         }
-        let namespace = service.namespace ?? defaultNamespace
-        let now = await manager.inventory(of: rendered.objects, defaultNamespace: namespace)
+        let now = await inventory(of: rendered)
         let previous: Inventory
         do {
             previous = try await inventories.load(service: service.name, preloaded: options.inventories)
@@ -241,6 +240,12 @@ public struct ServiceSyncer: Sendable {
                 "wherry.changes": "\(result.changes.summary)", "wherry.dry_run": "\(options.dryRun)",
             ])
         return result
+    }
+
+    /// The inventory a rendered service makes once applied (namespaces settled as its apply settles them).
+    public func inventory(of rendered: RenderedService) async -> Inventory {
+        await manager.inventory(
+            of: rendered.objects, defaultNamespace: rendered.service.namespace ?? defaultNamespace)
     }
 
     private func save(_ inventory: Inventory, service: ServiceConfig, commit: String) async throws(SyncError) {

@@ -82,10 +82,9 @@ struct DiffCommand: AsyncParsableCommand {
     {
         let service = rendered.service
         guard service.prune else { return 0 }
-        let now = await syncer.manager.inventory(
-            of: rendered.objects, defaultNamespace: service.namespace ?? syncer.defaultNamespace)
         let previous = try await syncer.inventories.load(service: service.name)
-        let pruned = await syncer.prune(previous.subtracting(now), service: service, dryRun: true, claims: claims)
+        let candidates = previous.subtracting(await syncer.inventory(of: rendered))
+        let pruned = await syncer.prune(candidates, service: service, dryRun: true, claims: claims)
         for entry in pruned.changes.entries {
             print(entry.action == .deleted ? "prune \(entry.ref): would be deleted" : "prune \(entry): not deleted")
         }

@@ -46,9 +46,7 @@ public actor ServiceClaims {
         for service in config.services {
             switch known[service.name] {
             case .success(let rendered)?:
-                let inventory = await syncer.manager.inventory(
-                    of: rendered.objects, defaultNamespace: service.namespace ?? syncer.defaultNamespace)
-                for entry in inventory.entries { owners[entry.ref] = service.name }
+                for entry in await syncer.inventory(of: rendered).entries { owners[entry.ref] = service.name }
             case .failure?, nil:
                 unrendered.append(service.name)
             }

@@ -64,10 +64,7 @@ extension ResourceManager {
 
     private func health(of entry: InventoryEntry) async -> Result<Health, KubeAPIError> {
         do {
-            let mapping = try await mapper.mapping(for: entry.groupVersionKind)
-            let path = mapping.objectPath(
-                namespace: mapping.namespaced ? entry.ref.namespace : nil, name: entry.ref.name)
-            var live = try await api.get(path)
+            var live = try await api.get(try await objectPath(of: entry))
             // A GET answers with the version asked for; make sure the kind is there for the check.
             if case .object(var body) = live, body["kind"] == nil {
                 body["kind"] = .string(entry.ref.kind)

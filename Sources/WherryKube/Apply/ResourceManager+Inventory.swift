@@ -25,4 +25,11 @@ extension ResourceManager {
         }
         return Inventory(placed)
     }
+
+    /// Where an inventory entry lives in the API: its object path, by discovery (a `NoKindMatch` error when its kind
+    /// is no longer served).
+    func objectPath(of entry: InventoryEntry) async throws(KubeAPIError) -> String {
+        let mapping = try await mapper.mapping(for: entry.groupVersionKind)
+        return mapping.objectPath(namespace: mapping.namespaced ? entry.ref.namespace : nil, name: entry.ref.name)
+    }
 }

@@ -71,16 +71,15 @@ extension ResourceManager {
     }
 
     private func pruneOne(_ entry: InventoryEntry, options: PruneOptions, pruning: Set<ObjectRef>) async -> PruneStep {
-        let mapping: ResourceMapping
+        let path: String
         do {
-            mapping = try await mapper.mapping(for: entry.groupVersionKind)
+            path = try await objectPath(of: entry)
         } catch  where error.reason == "NoKindMatch" {
             // Its CustomResourceDefinition is gone, and the objects with it.
             return .deleted(entry, note: "its kind is no longer served")
         } catch {
             return .failed(entry, ObjectFailure(ref: entry.ref, error: error))
         }
-        let path = mapping.objectPath(namespace: mapping.namespaced ? entry.ref.namespace : nil, name: entry.ref.name)
         let live: JSONValue
         do {
             live = try await api.get(path)
