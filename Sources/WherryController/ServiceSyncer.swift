@@ -180,7 +180,8 @@ public struct ServiceSyncer: Sendable {
             }
             throw .inventory(service: service.name, commit: commit, error)
         }
-        let candidates = service.prune ? previous.subtracting(now) : []
+        let left = previous.subtracting(now)
+        let candidates = service.prune ? left : []
         if candidates.count * 2 > previous.count, !service.allowEmpty, !options.allowMassPrune {
             let names = candidates.prefix(5).map(\.description).joined(separator: ", ")
             throw .refused(
@@ -190,8 +191,7 @@ public struct ServiceSyncer: Sendable {
                     + "\(service.name) --allow-mass-prune` or set allow_empty: true on the service")
         }
 
-        var applySet = ApplySetOptions()
-        applySet = applyOptions(for: service, dryRun: options.dryRun, liveCache: options.liveCache)
+        var applySet = applyOptions(for: service, dryRun: options.dryRun, liveCache: options.liveCache)
         applySet.driftCheck = options.driftCheck
         var changes: ChangeSet
         do {
@@ -203,19 +203,20 @@ public struct ServiceSyncer: Sendable {
         if options.driftCheck {
             result.drifted = changes.entries.filter { $0.action == .created || $0.action == .configured }.map(\.ref)
         }
-        if !options.dryRun, previous.merging(now) != previous {
+        let owned = previous.merging(now)
+        if !options.dryRun, owned != previous {
             // Listed before anything is pruned: a crash from here on leaves every object still owned.
-            try await save(previous.merging(now), service: service, commit: commit)
+            try await save(owned, service: service, commit: commit)
         }
-        if !service.prune, !previous.subtracting(now).isEmpty {
+        if !service.prune, !left.isEmpty {
             logger.notice(
                 "Objects left Git; prune is off for this service, so they stay in the cluster",
-                metadata: ["wherry.service": "\(service.name)", "wherry.objects": "\(previous.subtracting(now).count)"])
+                metadata: ["wherry.service": "\(service.name)", "wherry.objects": "\(left.count)"])
         }
         let pruned = await prune(candidates, service: service, dryRun: options.dryRun, claims: options.claims)
         result.changes.entries += pruned.changes.entries
         result.inventory = now.merging(Inventory(pruned.retained))
-        if !options.dryRun, result.inventory != previous.merging(now) {
+        if !options.dryRun, result.inventory != owned {
             try await save(result.inventory, service: service, commit: commit)
         }
         if !pruned.failures.isEmpty {
