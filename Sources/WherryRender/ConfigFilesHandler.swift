@@ -1,3 +1,4 @@
+import Foundation
 public import WherryModel
 
 /// A service's `config_dir` (files such as the seed's `configs/*.json`) as ConfigMap `<service>-config`, one key
@@ -43,7 +44,7 @@ public struct ConfigFilesHandler: FileHandler {
             if let text = String(validating: file.bytes, as: UTF8.self) {
                 data[file.name] = .string(text)
             } else {
-                binary[file.name] = .string(Base64.encode(file.bytes))
+                binary[file.name] = .string(Data(file.bytes).base64EncodedString())
             }
             digestInput += Array(file.name.utf8) + [0] + file.bytes + [0]
         }
@@ -59,27 +60,5 @@ public struct ConfigFilesHandler: FileHandler {
         if !binary.isEmpty { body["binaryData"] = .object(binary) }
         let source = files.first.map { SourceLocation(file: $0.path) }
         return [KubeObject(body: body, source: source)]
-    }
-}
-
-/// Standard Base64, as `binaryData` wants it.
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index < bytes.count {
-            let b0 = bytes[index]
-            let b1 = index + 1 < bytes.count ? bytes[index + 1] : 0
-            let b2 = index + 2 < bytes.count ? bytes[index + 2] : 0
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            out.append(index + 1 < bytes.count ? alphabet[Int((b1 & 0x0f) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            out.append(index + 2 < bytes.count ? alphabet[Int(b2 & 0x3f)] : UInt8(ascii: "="))
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
