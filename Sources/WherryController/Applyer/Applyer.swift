@@ -1,3 +1,4 @@
+import WherryExec
 public import WherryModel
 import WherryRender
 
@@ -49,10 +50,20 @@ extension ApplyerKind {
     }
 }
 
-/// The YAML stream external appliers read: every object, in apply order.
+/// What external appliers share: the YAML stream they read, and how their program is run.
 enum ApplyerInput {
+    /// Every object, in apply order.
     static func yaml(_ objects: [KubeObject]) -> [UInt8] {
         Array(YAMLWriter.stream(ApplyOrder.sorted(objects)).utf8)
+    }
+
+    /// Runs the applier's program; a program that cannot run, or runs out of time, is the applier's error.
+    static func run(_ command: Command, applyer: String) async throws(ApplyerError) -> CommandResult {
+        do {
+            return try await CommandRunner.run(command)
+        } catch {
+            throw ApplyerError(applyer: applyer, message: error.description, isTransient: error.kind == .timedOut)
+        }
     }
 }
 

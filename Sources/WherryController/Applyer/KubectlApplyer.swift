@@ -52,10 +52,7 @@ public struct KubectlApplyer: Applyer {
         var all: [String] = []
         if let kubeconfig { all += ["--kubeconfig", kubeconfig] }
         if let context { all += ["--context", context] }
-        do {
-            return try await CommandRunner.run(Command(kubectl, all + arguments, input: input, timeout: timeout))
-        } catch {
-            throw ApplyerError(applyer: name, message: error.description, isTransient: error.kind == .timedOut)
-        }
+        return try await ApplyerInput.run(
+            Command(kubectl, all + arguments, input: input, timeout: timeout), applyer: name)
     }
 }

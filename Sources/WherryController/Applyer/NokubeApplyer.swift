@@ -99,11 +99,7 @@ public struct NokubeApplyer: Applyer {
     private func run(
         _ arguments: [String], input: [UInt8]?, timeout: Duration
     ) async throws(ApplyerError) -> CommandResult {
-        do {
-            return try await CommandRunner.run(Command(binary, arguments, input: input, timeout: timeout))
-        } catch {
-            throw ApplyerError(applyer: name, message: error.description, isTransient: error.kind == .timedOut)
-        }
+        try await ApplyerInput.run(Command(binary, arguments, input: input, timeout: timeout), applyer: name)
     }
 
     /// The program's output for a message: stderr, else stdout, at most 2,000 characters.
