@@ -131,7 +131,7 @@ public final class ReconcileLoop: Service, Sendable {
             where config.services.contains(where: { $0.repository == repository.key }) {
                 group.addTask { await self.poll(repository) }
             }
-            group.addTask { await self.retryDueServices() }
+            group.addTask { await self.startDueWork() }
             group.addTask { await self.findOrphans() }
         }
     }
@@ -199,7 +199,7 @@ public final class ReconcileLoop: Service, Sendable {
     }
 
     /// Starts due retries of failed services and due drift checks, checking once a second.
-    private func retryDueServices() async {
+    private func startDueWork() async {
         let start = now
         state.withLock { state in
             for service in config.services { state.lastCompared[service.name] = start }
