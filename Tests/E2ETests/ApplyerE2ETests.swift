@@ -14,11 +14,8 @@ import WherryScenarios
 struct ApplyerE2ETests {
     @Test("applies a Namespace and a ConfigMap; an unknown field is refused by the server's strict validation")
     func kubectl() async throws {
-        let path = ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"]!
-        var quiet = Logger(label: "wherry.e2e")
-        quiet.logLevel = .critical
-        let api = try HTTPKubeAPI(
-            connection: KubeConnection(try KubeConfigLoader().load(explicitPath: path)), logger: quiet)
+        let path = E2ECluster.kubeconfig
+        let api = try E2ECluster.api()
         let namespace = "wherry-e2e-\(ApplyScenarios.uniqueSuffix())"
         do {
             let objects = [

@@ -34,11 +34,8 @@ struct ControllerE2ETests {
 
     @Test("a push, announced by a webhook trigger, changes the Deployment in the cluster")
     func pushChangesDeployment() async throws {
-        let path = ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"]!
-        var quiet = Logger(label: "wherry.e2e")
-        quiet.logLevel = .critical
-        let api = try HTTPKubeAPI(
-            connection: KubeConnection(try KubeConfigLoader().load(explicitPath: path)), logger: quiet)
+        let quiet = E2ECluster.quiet
+        let api = try E2ECluster.api()
         let namespace = "wherry-e2e-\(ApplyScenarios.uniqueSuffix())"
         let remote = try await GitRemoteFixture()
         let cache = try TemporaryDirectory(prefix: "cache")

@@ -12,11 +12,7 @@ import WherryScenarios
         if: ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"] != nil, "WHERRY_E2E_KUBECONFIG is not set"))
 struct ConvergenceE2ETests {
     private func withScenarios(_ body: (ConvergenceScenarios) async throws -> Void) async throws {
-        let path = ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"]!
-        var quiet = Logger(label: "wherry.e2e")
-        quiet.logLevel = .critical
-        let api = try HTTPKubeAPI(
-            connection: KubeConnection(try KubeConfigLoader().load(explicitPath: path)), logger: quiet)
+        let api = try E2ECluster.api()
         let scenarios = ConvergenceScenarios(api: api, namespace: "wherry-e2e-\(ApplyScenarios.uniqueSuffix())")
         do {
             try await body(scenarios)

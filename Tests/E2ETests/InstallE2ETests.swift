@@ -18,7 +18,7 @@ import WherryTesting
     .enabled(
         if: ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"] != nil, "WHERRY_E2E_KUBECONFIG is not set"))
 struct InstallE2ETests {
-    let admin = ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"] ?? ""
+    let admin = E2ECluster.kubeconfig
 
     private func kubectl(_ arguments: [String], input: String? = nil) async throws -> String {
         let result = try await CommandRunner.run(
@@ -60,8 +60,7 @@ struct InstallE2ETests {
             work.remove()
             remote.remove()
         }
-        var quiet = Logger(label: "wherry.e2e")
-        quiet.logLevel = .critical
+        let quiet = E2ECluster.quiet
         do {
             _ = try await kubectl(["create", "namespace", apps])
             let config = try work.write(
@@ -77,8 +76,7 @@ struct InstallE2ETests {
             // `wherry install --dry-run | kubectl apply -f -`
             _ = try await kubectl(["apply", "-f", "-"], input: YAMLWriter.stream(plan.objects))
             let saConfig = try await serviceAccountKubeconfig(namespace: system, in: work)
-            let api = try HTTPKubeAPI(
-                connection: KubeConnection(try KubeConfigLoader().load(explicitPath: saConfig)), logger: quiet)
+            let api = try E2ECluster.api(kubeconfig: saConfig)
             defer { Task { await api.shutdown() } }
             let cache = try TemporaryDirectory(prefix: "cache")
             defer { cache.remove() }
@@ -133,8 +131,7 @@ struct InstallE2ETests {
         let system = "wherry-e2e-\(ApplyScenarios.uniqueSuffix())-sys"
         let work = try TemporaryDirectory(prefix: "install")
         defer { work.remove() }
-        var quiet = Logger(label: "wherry.e2e")
-        quiet.logLevel = .critical
+        let quiet = E2ECluster.quiet
         let config = try work.write(
             "gitops-config.yaml",
             "github_configs:\n  r: {url: https://example.com/r.git}\nservices:\n  - {name: a, github: r, k8s_yaml_dir: a}\n"
@@ -147,11 +144,8 @@ struct InstallE2ETests {
         // Only what the replicas need for the Lease: the namespace, the account and its own Role.
         let needed = plan.objects.filter { ["Namespace", "ServiceAccount", "Role", "RoleBinding"].contains($0.kind) }
         _ = try await kubectl(["apply", "-f", "-"], input: YAMLWriter.stream(needed))
-        let api = try HTTPKubeAPI(
-            connection: KubeConnection(
-                try KubeConfigLoader().load(
-                    explicitPath: try await serviceAccountKubeconfig(namespace: system, in: work))),
-            logger: quiet)
+        let api = try E2ECluster.api(
+            kubeconfig: try await serviceAccountKubeconfig(namespace: system, in: work))
         let timings = LeaseTimings(
             leaseDuration: .seconds(4), renewDeadline: .milliseconds(3000), retryPeriod: .milliseconds(500))
         // Their Pods (Pending without a kubelet), which the leader labels for the Service.
