@@ -42,22 +42,29 @@ enum PruneStep: Sendable {
 extension ResourceManager {
     /// Deletes inventory entries that left Git, in the reverse of the apply order, each only when it is safe:
     /// it still carries this service's labels, it is not annotated `wherry.dev/prune: disabled`, and (for a
-    /// Namespace) it holds no object Wherry does not own. Deletes are conditional on the uid that was checked, so an
-    /// object recreated meanwhile is not deleted. An object already gone counts as deleted.
+    /// Namespace) nothing is left in it that stays: Namespaces are handled last, once every other entry was deleted or
+    /// kept, and a Namespace still holding an object this prune did not delete (protected, not Wherry's, another
+    /// service's, a failed delete, one not in this prune) is kept with that reason, since deleting it would take the
+    /// object with it. Deletes are conditional on the uid that was checked, so an object recreated meanwhile is not
+    /// deleted. An object already gone counts as deleted.
     public func prune(_ entries: [InventoryEntry], options: PruneOptions) async -> PruneResult {
         var result = PruneResult()
         guard !entries.isEmpty else { return result }
-        let pruning = Set(entries.map(\.ref))
-        let groups = Dictionary(grouping: entries) { ApplyOrder.rank(of: $0.ref.kind) }
-        for rank in groups.keys.sorted(by: >) {
-            let steps = await concurrentMap(groups[rank, default: []].sorted().reversed(), limit: options.concurrency) {
-                entry in
-                await pruneOne(entry, options: options, pruning: pruning)
+        let isNamespace = { (entry: InventoryEntry) in entry.ref.kind == "Namespace" && entry.ref.group.isEmpty }
+        let groups = Dictionary(grouping: entries.filter { !isNamespace($0) }) { ApplyOrder.rank(of: $0.ref.kind) }
+        var removed: Set<ObjectRef> = []
+        var ranks: [[InventoryEntry]] = groups.keys.sorted(by: >).map { groups[$0, default: []] }
+        ranks.append(entries.filter(isNamespace))
+        for group in ranks where !group.isEmpty {
+            let gone = removed
+            let steps = await concurrentMap(group.sorted().reversed(), limit: options.concurrency) { entry in
+                await pruneOne(entry, options: options, removed: gone)
             }
             for step in steps {
                 switch step {
                 case .deleted(let entry, let note):
                     result.changes.entries.append(ChangeSetEntry(ref: entry.ref, action: .deleted, note: note))
+                    removed.insert(entry.ref)
                 case .kept(let entry, let note, let retain):
                     result.changes.entries.append(ChangeSetEntry(ref: entry.ref, action: .kept, note: note))
                     if retain { result.retained.append(entry) }
@@ -70,7 +77,7 @@ extension ResourceManager {
         return result
     }
 
-    private func pruneOne(_ entry: InventoryEntry, options: PruneOptions, pruning: Set<ObjectRef>) async -> PruneStep {
+    private func pruneOne(_ entry: InventoryEntry, options: PruneOptions, removed: Set<ObjectRef>) async -> PruneStep {
         let path: String
         do {
             path = try await objectPath(of: entry)
@@ -100,13 +107,13 @@ extension ResourceManager {
         }
         if live["metadata"]?["deletionTimestamp"] != nil { return .deleted(entry, note: "already being deleted") }
         if entry.ref.kind == "Namespace", entry.ref.group.isEmpty {
-            switch await foreignObjects(inNamespace: entry.ref.name, service: options.service, pruning: pruning) {
+            switch await foreignObjects(inNamespace: entry.ref.name, service: options.service, removed: removed) {
             case .success(let foreign) where !foreign.isEmpty:
                 let names = foreign.prefix(3).map(\.description).joined(separator: ", ")
                 return .kept(
                     entry,
-                    note: "holds \(foreign.count) object\(foreign.count == 1 ? "" : "s") Wherry does not own: "
-                        + names + (foreign.count > 3 ? ", …" : ""), retain: true)
+                    note: "holds \(foreign.count) object\(foreign.count == 1 ? "" : "s") that must stay (kept, not "
+                        + "Wherry's, or another service's): " + names + (foreign.count > 3 ? ", …" : ""), retain: true)
             case .success:
                 break
             case .failure(let error):
@@ -125,11 +132,11 @@ extension ResourceManager {
         }
     }
 
-    /// Objects in a Namespace that deleting it would take with it although Wherry does not prune them: anything
-    /// except this prune's own objects, objects already being deleted, dependents of other objects
-    /// (ownerReferences), Events and Endpoints, and what Kubernetes puts in every Namespace.
+    /// Objects in a Namespace that deleting it would take with it although this prune did not delete them: anything
+    /// except this service's objects in `removed` (deleted by this prune), objects already being deleted, dependents
+    /// of other objects (ownerReferences), Events and Endpoints, and what Kubernetes puts in every Namespace.
     func foreignObjects(
-        inNamespace namespace: String, service: String, pruning: Set<ObjectRef>
+        inNamespace namespace: String, service: String, removed: Set<ObjectRef>
     ) async -> Result<[ObjectRef], KubeAPIError> {
         let resources: [ResourceMapping]
         do {
@@ -138,7 +145,7 @@ extension ResourceManager {
             return .failure(error)
         }
         let lists = await concurrentMap(resources, limit: 8) { mapping in
-            await foreignObjects(of: mapping, inNamespace: namespace, service: service, pruning: pruning)
+            await foreignObjects(of: mapping, inNamespace: namespace, service: service, removed: removed)
         }
         var foreign: [ObjectRef] = []
         for list in lists {
@@ -151,7 +158,7 @@ extension ResourceManager {
     }
 
     private func foreignObjects(
-        of mapping: ResourceMapping, inNamespace namespace: String, service: String, pruning: Set<ObjectRef>
+        of mapping: ResourceMapping, inNamespace namespace: String, service: String, removed: Set<ObjectRef>
     ) async -> Result<[ObjectRef], KubeAPIError> {
         let kind = mapping.groupVersionKind
         if Self.transientKinds.contains(kind.kind) { return .success([]) }
@@ -161,7 +168,7 @@ extension ResourceManager {
                 items.compactMap { item in
                     let name = item["metadata"]?["name"]?.stringValue ?? ""
                     let ref = ObjectRef(group: kind.group, kind: kind.kind, namespace: namespace, name: name)
-                    return Self.isForeign(item, ref: ref, service: service, pruning: pruning) ? ref : nil
+                    return Self.isForeign(item, ref: ref, service: service, removed: removed) ? ref : nil
                 })
         } catch  where error.isNotFound || error.code == 405 {
             return .success([])
@@ -176,7 +183,7 @@ extension ResourceManager {
     /// Objects Kubernetes itself creates in every Namespace.
     static let namespaceDefaults: Set<String> = ["ConfigMap/kube-root-ca.crt", "ServiceAccount/default"]
 
-    static func isForeign(_ item: JSONValue, ref: ObjectRef, service: String, pruning: Set<ObjectRef>) -> Bool {
+    static func isForeign(_ item: JSONValue, ref: ObjectRef, service: String, removed: Set<ObjectRef>) -> Bool {
         let metadata = item["metadata"]
         if metadata?["deletionTimestamp"] != nil { return false }
         if !(metadata?["ownerReferences"]?.arrayValue ?? []).isEmpty { return false }
@@ -185,6 +192,6 @@ extension ResourceManager {
         let ours =
             labels?[WherryLabels.managedBy]?.stringValue == WherryLabels.managedByValue
             && labels?[WherryLabels.service]?.stringValue == service
-        return !(ours && pruning.contains(ref))
+        return !(ours && removed.contains(ref))
     }
 }
