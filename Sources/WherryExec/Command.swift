@@ -80,6 +80,8 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
         case outputTooLarge
         /// It could not be started, or its pipes failed.
         case launchFailed
+        /// The task that ran it was cancelled (a shutdown, a lost lease): it was stopped; not a failure of its own.
+        case cancelled
     }
 
     public var kind: Kind
@@ -100,6 +102,7 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
         case .timedOut: "'\(command)' did not finish within \(detail) and was stopped"
         case .outputTooLarge: "'\(command)' wrote more than \(detail) of output"
         case .launchFailed: "'\(command)' could not be run: \(detail)"
+        case .cancelled: "'\(command)' was stopped: the work was cancelled"
         }
     }
 }

@@ -30,6 +30,8 @@ public enum CommandRunner {
             }
         } catch let error as CommandError {
             throw error
+        } catch  where error is CancellationError || Task.isCancelled {
+            throw CommandError(kind: .cancelled, command: command.displayLine, detail: "")
         } catch let error as SubprocessError {
             throw map(error, command: command, redactor: redactor)
         } catch {
