@@ -5,7 +5,7 @@ import WherryController
 struct ServiceScheduleTests {
     @Test("backoff doubles from 5 s and stops at 5 min")
     func backoff() {
-        #expect((1...8).map { ServiceSchedule.backoff(failures: $0) } == [5, 10, 20, 40, 80, 160, 300, 300])
+        #expect((1...8).map { RetryPolicy.standard.delay(failures: $0) } == [5, 10, 20, 40, 80, 160, 300, 300])
     }
 
     @Test("triggers while running coalesce into one pending run, the strongest")

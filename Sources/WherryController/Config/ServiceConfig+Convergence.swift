@@ -56,10 +56,16 @@ public struct RetryPolicy: Sendable, Hashable {
     /// The loop's own policy: 5 s, doubling, at most 5 minutes, no limit.
     public static let standard = RetryPolicy()
 
-    /// The delay before retry number `failures` (1 for the first), before jitter.
+    /// The delay before retry number `failures` (1 for the first), before jitter, in seconds.
     public func delay(failures: Int) -> Double {
-        let exponent = Double(min(max(failures - 1, 0), 64))
-        return min(maxDuration, duration * pow(factor, exponent))
+        backoff.delay(attempt: failures).inSeconds
+    }
+
+    /// The policy's delays as the ``Backoff`` every retry in Wherry follows.
+    public var backoff: Backoff {
+        Backoff(
+            initial: .milliseconds(Int64(duration * 1000)), factor: factor,
+            maximum: .milliseconds(Int64(maxDuration * 1000)))
     }
 
     /// Whether another retry is allowed after `failures` failures in a row.

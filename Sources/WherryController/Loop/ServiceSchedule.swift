@@ -21,11 +21,6 @@ public struct ServiceSchedule: Sendable, Hashable {
     /// Longest retry delay.
     public static let maxDelay = 300.0
 
-    /// The delay before retry number `failures` (1 for the first), before jitter, with the loop's own policy.
-    public static func backoff(failures: Int) -> Double {
-        RetryPolicy.standard.delay(failures: failures)
-    }
-
     /// Asks for a run. Returns whether it starts now; otherwise it is pending (while running) or dropped (a poll
     /// that saw no new commit during a backoff).
     public mutating func request(_ trigger: ReconcileTrigger, newCommit: Bool = false, now: Double) -> Bool {
