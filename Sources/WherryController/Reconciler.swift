@@ -25,19 +25,23 @@ public enum ReconcileTrigger: String, Sendable, Hashable {
 public enum ReconcileOutcome: Sendable {
     /// `suspend: true`: left alone.
     case suspended
-    /// The directory holds the tree last applied successfully: nothing to do, not one API request made.
+    /// What the render reads is what was last applied completely, here and in the cluster's record: nothing to do,
+    /// not one API request made.
     case upToDate(revision: String, treeHash: String)
     /// Rendered and applied; recorded as succeeded.
     case applied(SyncResult, treeHash: String)
+    /// Applied, but the health wait gave way to a newer commit; not recorded (the newer commit runs next).
+    case superseded(SyncResult)
     /// Failed at rendering or applying; recorded as failed, the applied revision unchanged.
     case failed(SyncError)
-    /// Cancelled (shutdown, a newer trigger); not recorded.
+    /// Cancelled (shutdown, a lost lease); not recorded, not retried, not notified.
     case cancelled
 }
 
-/// One reconcile of one service, as explicit steps: locate the commit and the service's tree → decide (the tree
-/// last applied successfully: stop, zero API calls) → render → apply → record. `wherry run` calls it for every
-/// service it schedules.
+/// One reconcile of one service, as the steps ``reconcile(_:in:resolved:trigger:liveCache:interruption:)`` runs top
+/// to bottom: locate → decide → render → plan (validate what can be checked offline, safety valves) → record intent
+/// → apply (dry run of every object, then writes) → prune → record the inventory → wait for health → record.
+/// `wherry run` calls it for every service it schedules; `wherry sync` runs the same steps (``ServiceSyncer/apply``).
 public struct Reconciler: Sendable {
     public let syncer: ServiceSyncer
     public let store: any StatusStore
@@ -50,84 +54,176 @@ public struct Reconciler: Sendable {
     }
 
     /// Reconciles `service`. `resolved` is the branch head the caller already asked for (one `ls-remote` per
-    /// repository and poll, however many services use it).
+    /// repository and poll, however many services use it). `interruption` ends the health wait early (a newer
+    /// commit, a shutdown).
     public func reconcile(
         _ service: ServiceConfig, in config: WherryConfig, resolved: Result<String, GitError>? = nil,
-        trigger: ReconcileTrigger, liveCache: LiveObjectCache? = nil
+        trigger: ReconcileTrigger, liveCache: LiveObjectCache? = nil, interruption: WaitInterruption? = nil
     ) async -> ReconcileOutcome {
         if service.suspend, trigger != .manual { return .suspended }
+        var attempt = Attempt(service: service, logger: logger)
+        let previous = await lastStatus(of: service.name, logger: attempt.logger)
+        do {
+            let located = try await locate(service, in: config, resolved: resolved)
+            attempt.located(located)
+            if await isUpToDate(located, previous: previous, trigger: trigger, logger: attempt.logger) {
+                return .upToDate(revision: located.commit, treeHash: located.treeHash)
+            }
+            let rendered = try await render(located)
+            if let applyer = syncer.applyer {
+                let result = try await syncer.applyExternally(rendered, with: applyer, dryRun: false)
+                return await succeeded(result, attempt: attempt)
+            }
+            // A drift check of the render last applied needs no dry run for objects the live copies show unchanged.
+            let options = SyncOptions(
+                liveCache: liveCache,
+                driftCheck: trigger == .drift && previous?.lastResult == .succeeded
+                    && previous?.lastAppliedTreeHash == located.treeHash,
+                claims: ServiceClaims(config: config, syncer: syncer))
+            var plan = try await syncer.plan(rendered, options: options)
+            try await syncer.recordIntent(&plan, dryRun: false)
+            var result = try await syncer.applyObjects(plan, options: options)
+            let pruned = await syncer.prune(plan, options: options)
+            try await syncer.recordInventory(&plan, pruned: pruned, result: &result, dryRun: false)
+            if service.wait, try await !waitForHealth(plan, result: result, interruption: interruption) {
+                attempt.logger.info("Health wait ended early: a newer commit is applied next")
+                return .superseded(result)
+            }
+            return await succeeded(result, attempt: attempt)
+        } catch {
+            // A lost lease or a shutdown cancels whatever step ran, and may surface as any error on the way.
+            if error.isCancelled || Task.isCancelled { return .cancelled }
+            return await failed(error, attempt: attempt)
+        }
+    }
+
+    // MARK: - Steps
+
+    /// Locate: the commit checked out and the digest of everything the service's render reads.
+    private func locate(
+        _ service: ServiceConfig, in config: WherryConfig, resolved: Result<String, GitError>?
+    ) async throws(SyncError) -> ServiceCheckout {
+        do {
+            return try await syncer.renderer.locate(service, in: config, resolved: resolved)
+        } catch {
+            throw .render(error)
+        }
+    }
+
+    /// Decide: whether the last complete apply was of this very digest, by this process's record *and* the cluster's
+    /// (another leader may have applied something else meanwhile). A manual sync or a drift check applies anyway.
+    private func isUpToDate(
+        _ located: ServiceCheckout, previous: ServiceStatus?, trigger: ReconcileTrigger, logger: Logger
+    ) async -> Bool {
+        guard !trigger.appliesUnchangedTree, let previous, previous.lastResult == .succeeded,
+            previous.lastAppliedTreeHash == located.treeHash
+        else { return false }
+        // External appliers keep no inventory, so no record in the cluster either.
+        guard syncer.applyer == nil else { return true }
+        do {
+            guard try await syncer.inventories.recordedDigest(of: located.service.name) == located.treeHash else {
+                logger.info("The cluster's record differs from this replica's: applying")
+                return false
+            }
+        } catch {
+            logger.warning(
+                "Cannot read the cluster's record of the last apply: applying",
+                metadata: ["wherry.error": "\(error)"])
+            return false
+        }
+        logger.debug("Nothing the render reads changed since its last complete apply")
+        return true
+    }
+
+    /// Render: the objects of the located commit, labelled.
+    private func render(_ located: ServiceCheckout) async throws(SyncError) -> RenderedService {
+        do {
+            return try await syncer.renderer.render(located)
+        } catch {
+            throw .render(error)
+        }
+    }
+
+    /// Wait for health: `true` once healthy, `false` when `interruption` ended the wait first.
+    private func waitForHealth(
+        _ plan: ServicePlan, result: SyncResult, interruption: WaitInterruption?
+    ) async throws(SyncError) -> Bool {
+        guard let interruption else {
+            try await syncer.waitForHealth(plan, result: result)
+            return true
+        }
+        let healthy: Result<Bool, SyncError> = await withTaskGroup(of: Result<Bool, SyncError>?.self) { group in
+            group.addTask {
+                do throws(SyncError) {
+                    try await syncer.waitForHealth(plan, result: result)
+                    return .success(true)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask { await interruption.wait() == nil ? nil : .success(false) }
+            var first: Result<Bool, SyncError>?
+            while first == nil, let next = await group.next() { first = next }
+            group.cancelAll()
+            return first ?? .success(false)
+        }
+        return try healthy.get()
+    }
+
+    // MARK: - Record
+
+    /// One attempt's bookkeeping: when it started, the commit it got to, and a logger that names both.
+    private struct Attempt {
+        let service: ServiceConfig
+        var logger: Logger
         let started = Date()
         let clock = ContinuousClock.now
-        var logger = self.logger
-        logger[metadataKey: "wherry.service"] = "\(service.name)"
-        let previous = await lastStatus(of: service.name, logger: logger)
+        var revision = ""
+        var tree: String?
 
-        let located: ServiceCheckout
-        do {
-            located = try await syncer.renderer.locate(service, in: config, resolved: resolved)
-        } catch {
-            return await failed(
-                .render(error), service: service, revision: "", tree: nil, started: started, clock: clock,
-                logger: logger)
-        }
-        logger[metadataKey: "wherry.revision"] = "\(located.commit)"
-        if !trigger.appliesUnchangedTree, let previous, previous.lastResult == .succeeded,
-            previous.lastAppliedTreeHash == located.treeHash
-        {
-            logger.debug("Service directory unchanged since its last apply")
-            return .upToDate(revision: located.commit, treeHash: located.treeHash)
+        init(service: ServiceConfig, logger: Logger) {
+            self.service = service
+            self.logger = logger
+            self.logger[metadataKey: "wherry.service"] = "\(service.name)"
         }
 
-        let rendered: RenderedService
-        do {
-            rendered = try await syncer.renderer.render(located)
-        } catch {
-            return await failed(
-                .render(error), service: service, revision: located.commit, tree: located.treeHash, started: started,
-                clock: clock, logger: logger)
+        mutating func located(_ located: ServiceCheckout) {
+            revision = located.commit
+            tree = located.treeHash
+            logger[metadataKey: "wherry.revision"] = "\(located.commit)"
         }
-        let result: SyncResult
-        // A drift check of the tree last applied needs no dry run for objects the live copies show unchanged.
-        let driftCheck =
-            trigger == .drift && previous?.lastResult == .succeeded && previous?.lastAppliedTreeHash == located.treeHash
-        let options = SyncOptions(
-            liveCache: liveCache, driftCheck: driftCheck, claims: ServiceClaims(config: config, syncer: syncer))
-        do {
-            result = try await syncer.apply(rendered, options: options)
-        } catch {
-            if error.isCancelled { return .cancelled }
-            return await failed(
-                error, service: service, revision: located.commit, tree: located.treeHash, started: started,
-                clock: clock, logger: logger)
-        }
+
+        var seconds: Double { (ContinuousClock.now - clock).inSeconds }
+    }
+
+    private func succeeded(_ result: SyncResult, attempt: Attempt) async -> ReconcileOutcome {
+        let tree = attempt.tree ?? result.digest
         await record(
             ReconcileAttempt(
-                service: service.name, revision: located.commit, treeHash: located.treeHash, result: .succeeded,
-                counts: result.changes.counts, startedAt: started,
-                durationSeconds: (ContinuousClock.now - clock).inSeconds, drifted: result.drifted.map(\.description)),
-            logger: logger)
+                service: attempt.service.name, revision: result.commit, treeHash: tree, result: .succeeded,
+                counts: result.changes.counts, startedAt: attempt.started, durationSeconds: attempt.seconds,
+                drifted: result.drifted.map(\.description)),
+            logger: attempt.logger)
         if !result.drifted.isEmpty {
-            logger.warning(
+            attempt.logger.warning(
                 "Drift corrected",
                 metadata: [
                     "wherry.drifted": "\(result.drifted.count)",
                     "wherry.objects": "\(result.drifted.prefix(10).map(\.description).joined(separator: ", "))",
                 ])
         }
-        logger.info("Reconciled service", metadata: ["wherry.changes": "\(result.changes.summary)"])
-        return .applied(result, treeHash: located.treeHash)
+        attempt.logger.info("Reconciled service", metadata: ["wherry.changes": "\(result.changes.summary)"])
+        return .applied(result, treeHash: tree)
     }
 
-    private func failed(
-        _ error: SyncError, service: ServiceConfig, revision: String, tree: String?, started: Date,
-        clock: ContinuousClock.Instant, logger: Logger
-    ) async -> ReconcileOutcome {
+    private func failed(_ error: SyncError, attempt: Attempt) async -> ReconcileOutcome {
         await record(
             ReconcileAttempt(
-                service: service.name, revision: revision, treeHash: tree, result: .failed,
-                error: error.description, startedAt: started, durationSeconds: (ContinuousClock.now - clock).inSeconds),
-            logger: logger)
-        logger.warning(
+                service: attempt.service.name, revision: error.commit.isEmpty ? attempt.revision : error.commit,
+                treeHash: attempt.tree, result: .failed, error: error.description, startedAt: attempt.started,
+                durationSeconds: attempt.seconds),
+            logger: attempt.logger)
+        attempt.logger.warning(
             "Reconcile failed",
             metadata: ["wherry.error": "\(error.description)", "wherry.transient": "\(error.isTransient)"])
         return .failed(error)

@@ -32,7 +32,7 @@ extension ServiceSyncer {
         var common = SyncOptions(dryRun: dryRun, liveCache: cache, allowMassPrune: allowMassPrune, claims: claims)
         if services.count > 1 {
             // One LIST for every inventory; when it fails, each service reads its own (and reports the error).
-            common.inventories = try? await inventories.cluster.loadAll()
+            common.inventories = try? await inventories.loadAll()
         }
         let options = common
         var outcomes: [ServiceSyncOutcome?] = Array(repeating: nil, count: services.count)
@@ -42,11 +42,14 @@ extension ServiceSyncer {
             let results = await concurrentMap(wave, limit: servicesAtOnce) { index in
                 let service = services[index]
                 let outcome: ServiceSyncOutcome
-                if let failed = service.dependsOn.first(where: { dependency in
-                    guard let at = services.firstIndex(where: { $0.name == dependency }) else { return false }
-                    if case .synced? = done[at] { return false }
-                    return true
-                }) {
+                let position = { (name: String) in services.firstIndex { $0.name == name } }
+                if let failed = DependencyGraph(services: services).firstUnmet(
+                    of: service, known: { position($0) != nil },
+                    isReady: { name in
+                        if case .synced? = done[position(name)!] { return true }
+                        return false
+                    })
+                {
                     outcome = .skipped("not attempted: it depends on service \(failed), which did not sync")
                 } else {
                     outcome = await syncOne(
@@ -60,22 +63,9 @@ extension ServiceSyncer {
         return outcomes.map { $0 ?? .skipped("not attempted") }
     }
 
-    /// Indices of `services` in waves: each wave depends only on earlier ones (dependencies outside `services`
-    /// are not waited for). The config rejects cycles; a cycle here would end up in the last wave.
+    /// Indices of `services` in waves (see ``DependencyGraph/waves()``).
     static func waves(_ services: [ServiceConfig]) -> [[Int]] {
-        let names = Set(services.map(\.name))
-        var level: [String: Int] = [:]
-        func depth(_ name: String, _ seen: Set<String>) -> Int {
-            if let known = level[name] { return known }
-            guard let service = services.first(where: { $0.name == name }), !seen.contains(name) else { return 0 }
-            let deps = service.dependsOn.filter { names.contains($0) }
-            let value = deps.map { depth($0, seen.union([name])) + 1 }.max() ?? 0
-            level[name] = value
-            return value
-        }
-        var waves: [Int: [Int]] = [:]
-        for (index, service) in services.enumerated() { waves[depth(service.name, []), default: []].append(index) }
-        return waves.keys.sorted().map { waves[$0]! }
+        DependencyGraph(services: services).waves()
     }
 
     private func syncOne(

@@ -4,14 +4,16 @@ public import WherryModel
 extension ServiceSyncer {
     /// Prunes what left a service's Git, except objects another service now holds (moved, not removed) and, while
     /// some service cannot be rendered, everything (that service might hold it now; it is retried later).
+    /// `service` may be one no longer configured (`wherry prune --service`): the same checks apply.
     public func prune(
-        _ candidates: [InventoryEntry], service: ServiceConfig, dryRun: Bool, claims: ServiceClaims?
+        _ candidates: [InventoryEntry], service: String, propagation: DeleteOptions.Propagation, dryRun: Bool,
+        claims: ServiceClaims?
     ) async -> PruneResult {
         var result = PruneResult()
         guard !candidates.isEmpty else { return result }
         var toPrune = candidates
         if let claims {
-            let (owners, unrendered) = await claims.claims(on: candidates, except: service.name)
+            let (owners, unrendered) = await claims.claims(on: candidates, except: service)
             toPrune = []
             for entry in candidates {
                 if let owner = owners[entry.ref] {
@@ -32,7 +34,7 @@ extension ServiceSyncer {
         let pruned = await manager.prune(
             toPrune,
             options: PruneOptions(
-                service: service.name, propagation: service.prunePropagation, dryRun: dryRun,
+                service: service, propagation: propagation, dryRun: dryRun,
                 concurrency: min(concurrency, 16)))
         result.changes.entries += pruned.changes.entries
         result.retained += pruned.retained
@@ -41,7 +43,7 @@ extension ServiceSyncer {
             logger.notice(
                 entry.action == .deleted ? "Pruned object" : "Kept object that left Git",
                 metadata: [
-                    "wherry.service": "\(service.name)", "k8s.object": "\(entry.ref)",
+                    "wherry.service": "\(service)", "k8s.object": "\(entry.ref)",
                     "wherry.note": "\(entry.note ?? "")", "wherry.dry_run": "\(dryRun)",
                 ])
         }

@@ -12,6 +12,8 @@ public struct SyncResult: Sendable {
     public var drifted: [ObjectRef] = []
     /// The service's inventory after the sync.
     public var inventory = Inventory()
+    /// The digest of everything the render read (``RenderedService/treeHash``).
+    public var digest = ""
 }
 
 /// How one service is synced.
@@ -27,7 +29,7 @@ public struct SyncOptions: Sendable {
     /// Which services hold the objects this one would prune; without it, objects are pruned on labels alone.
     public var claims: ServiceClaims?
     /// Every inventory the cluster holds, read once for a sync of many services.
-    public var inventories: [String: Inventory]?
+    public var inventories: [String: StoredInventory]?
 
     public init(
         dryRun: Bool = false, liveCache: LiveObjectCache? = nil, allowMassPrune: Bool = false,
@@ -143,118 +145,56 @@ public struct ServiceSyncer: Sendable {
         return options
     }
 
-    /// Applies one rendered service as a unit: safety valves, apply, inventory, prune, and (`wait: true`) health.
+    /// Applies one rendered service as a unit (`wherry sync`): the same steps as ``Reconciler/reconcile`` runs after
+    /// rendering — plan (safety valves), record intent, apply, prune, record the inventory, and (`wait: true`) wait
+    /// for health.
     public func apply(
         _ rendered: RenderedService, options: SyncOptions = SyncOptions()
     ) async throws(SyncError)
         -> SyncResult
     {
-        let service = rendered.service
-        let commit = rendered.commit
-        if rendered.objects.isEmpty, !service.allowEmpty {
-            throw .refused(
-                service: service.name, commit: commit,
-                reason: "the render of \(service.directory) holds no objects, so applying it would prune everything "
-                    + "the service owns; check k8s_yaml_dir and the branch, or set allow_empty: true on the service "
-                    + "if it is meant to be empty")
-        }
-        if let applyer {
-            // External appliers only apply: no inventory, prune, drift check or health wait (said once at start).
-            do {
-                let changes = try await applyer.apply(
-                    namespaceObject(for: service) + rendered.objects, service: service.name, dryRun: options.dryRun)
-                return SyncResult(service: service.name, commit: commit, changes: changes)
-            } catch {
-                throw .applyer(service: service.name, commit: commit, error)
-            }
-        }
-        let now = await inventory(of: rendered)
-        let previous: Inventory
-        do {
-            previous = try await inventories.load(service: service.name, preloaded: options.inventories)
-        } catch {
-            // Usually the first request of a sync: a cluster that cannot be reached is said as such, once.
-            if error.isClusterWide || error.isCancelled {
-                throw .apply(
-                    service: service.name, commit: commit, ApplyError(cluster: error, server: manager.api.server))
-            }
-            throw .inventory(service: service.name, commit: commit, error)
-        }
-        let left = previous.subtracting(now)
-        let candidates = service.prune ? left : []
-        if candidates.count * 2 > previous.count, !service.allowEmpty, !options.allowMassPrune {
-            let names = candidates.prefix(5).map(\.description).joined(separator: ", ")
-            throw .refused(
-                service: service.name, commit: commit,
-                reason: "this sync would prune \(candidates.count) of the \(previous.count) objects the service owns "
-                    + "(\(names)\(candidates.count > 5 ? ", …" : "")); if that is intended, run `wherry sync --service "
-                    + "\(service.name) --allow-mass-prune` or set allow_empty: true on the service")
-        }
-
-        var applySet = applyOptions(for: service, dryRun: options.dryRun, liveCache: options.liveCache)
-        applySet.driftCheck = options.driftCheck
-        var changes: ChangeSet
-        do {
-            changes = try await manager.apply(namespaceObject(for: service) + rendered.objects, options: applySet)
-        } catch {
-            throw .apply(service: service.name, commit: commit, error)
-        }
-        var result = SyncResult(service: service.name, commit: commit, changes: changes)
-        if options.driftCheck {
-            result.drifted = changes.entries.filter { $0.action == .created || $0.action == .configured }.map(\.ref)
-        }
-        let owned = previous.merging(now)
-        if !options.dryRun, owned != previous {
-            // Listed before anything is pruned: a crash from here on leaves every object still owned.
-            try await save(owned, service: service, commit: commit)
-        }
-        if !service.prune, !left.isEmpty {
-            logger.notice(
-                "Objects left Git; prune is off for this service, so they stay in the cluster",
-                metadata: ["wherry.service": "\(service.name)", "wherry.objects": "\(left.count)"])
-        }
-        let pruned = await prune(candidates, service: service, dryRun: options.dryRun, claims: options.claims)
-        result.changes.entries += pruned.changes.entries
-        result.inventory = now.merging(Inventory(pruned.retained))
-        if !options.dryRun, result.inventory != owned {
-            try await save(result.inventory, service: service, commit: commit)
-        }
-        if !pruned.failures.isEmpty {
-            throw .apply(
-                service: service.name, commit: commit,
-                ApplyError(step: .prune, failures: pruned.failures, applied: result.changes))
-        }
-        if service.wait, !options.dryRun {
-            do {
-                try await manager.waitUntilHealthy(
-                    now.entries, timeout: .seconds(service.timeout ?? ServiceConfig.defaultTimeout))
-            } catch {
-                var error = error
-                error.applied = result.changes
-                throw .apply(service: service.name, commit: commit, error)
-            }
-        }
-        logger.info(
-            "Synced service",
-            metadata: [
-                "wherry.service": "\(service.name)", "wherry.revision": "\(commit)",
-                "wherry.changes": "\(result.changes.summary)", "wherry.dry_run": "\(options.dryRun)",
-            ])
+        if let applyer { return try await applyExternally(rendered, with: applyer, dryRun: options.dryRun) }
+        var plan = try await plan(rendered, options: options)
+        try await recordIntent(&plan, dryRun: options.dryRun)
+        var result = try await applyObjects(plan, options: options)
+        let pruned = await prune(plan, options: options)
+        try await recordInventory(&plan, pruned: pruned, result: &result, dryRun: options.dryRun)
+        if plan.service.wait, !options.dryRun { try await waitForHealth(plan, result: result) }
+        logSynced(result, dryRun: options.dryRun)
         return result
     }
 
-    /// The inventory a rendered service makes once applied (namespaces settled as its apply settles them).
-    public func inventory(of rendered: RenderedService) async -> Inventory {
-        await manager.inventory(
-            of: rendered.objects, defaultNamespace: rendered.service.namespace ?? defaultNamespace)
+    /// External appliers (kubectl, nokube) only apply: no inventory, prune, drift check or health wait (said once
+    /// at start).
+    public func applyExternally(
+        _ rendered: RenderedService, with applyer: any Applyer, dryRun: Bool
+    ) async throws(SyncError) -> SyncResult {
+        let service = rendered.service
+        try Self.refuseEmpty(rendered)
+        do {
+            let changes = try await applyer.apply(
+                namespaceObject(for: service) + rendered.objects, service: service.name, dryRun: dryRun)
+            return SyncResult(service: service.name, commit: rendered.commit, changes: changes)
+        } catch {
+            throw .applyer(service: service.name, commit: rendered.commit, error)
+        }
     }
 
-    private func save(_ inventory: Inventory, service: ServiceConfig, commit: String) async throws(SyncError) {
-        do {
-            try await inventories.save(inventory, service: service.name, revision: commit)
-        } catch {
-            throw .inventory(service: service.name, commit: commit, error)
-        }
+    /// Says what a sync did, once it is done.
+    func logSynced(_ result: SyncResult, dryRun: Bool) {
+        logger.info(
+            "Synced service",
+            metadata: [
+                "wherry.service": "\(result.service)", "wherry.revision": "\(result.commit)",
+                "wherry.changes": "\(result.changes.summary)", "wherry.dry_run": "\(dryRun)",
+            ])
+    }
+
+    /// The inventory a rendered service makes once applied (namespaces settled as its apply settles them); fails
+    /// when the scope of a kind is unknown (never guessed).
+    public func inventory(of rendered: RenderedService) async throws(ApplyError) -> Inventory {
+        try await manager.inventory(
+            of: rendered.objects, defaultNamespace: rendered.service.namespace ?? defaultNamespace)
     }
 
     /// With `create_namespace: true`, the service's Namespace, created when missing and otherwise left as it is

@@ -82,9 +82,10 @@ struct DiffCommand: AsyncParsableCommand {
     {
         let service = rendered.service
         guard service.prune else { return 0 }
-        let previous = try await syncer.inventories.load(service: service.name)
-        let candidates = previous.subtracting(await syncer.inventory(of: rendered))
-        let pruned = await syncer.prune(candidates, service: service, dryRun: true, claims: claims)
+        let previous = try await syncer.inventories.load(service: service.name).inventory
+        let candidates = previous.subtracting(try await syncer.inventory(of: rendered))
+        let pruned = await syncer.prune(
+            candidates, service: service.name, propagation: service.prunePropagation, dryRun: true, claims: claims)
         for entry in pruned.changes.entries {
             print(entry.action == .deleted ? "prune \(entry.ref): would be deleted" : "prune \(entry): not deleted")
         }

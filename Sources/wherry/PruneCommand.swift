@@ -13,9 +13,10 @@ struct PruneCommand: AsyncParsableCommand {
             A service removed from the config is never pruned silently: its objects stay in the cluster and \
             `wherry sync`, `wherry run` and `wherry status` name it as orphaned. This command deletes them, with the \
             same checks as any prune: only objects still labelled as that service's, never one annotated \
-            wherry.dev/prune: disabled, never a Namespace holding objects Wherry does not own. A renamed service's \
-            objects carry the new name once it is synced, so pruning the old name after that deletes nothing it \
-            still holds. The inventory is removed once nothing of it is left.
+            wherry.dev/prune: disabled, never a Namespace that still holds something that stays, and never an \
+            object that a configured service's Git now holds (a renamed or moved service: its objects are kept \
+            until that service is synced and takes them over; while some service cannot be rendered, nothing is \
+            pruned). The inventory is removed once nothing of it is left.
             """
     )
 
@@ -47,24 +48,29 @@ struct PruneCommand: AsyncParsableCommand {
             Terminal.error("--propagation must be background, foreground or orphan")
             throw ExitStatus.usage.code
         }
-        let (api, _) = try kube.connect(logger: Logger(label: "wherry.kube"))
+        let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
         let inventories = kube.inventories(api)
-        let inventory: Inventory
+        let stored: StoredInventory
         do {
-            inventory = try await inventories.load(service: service)
+            stored = try await inventories.load(service: service)
         } catch {
             Terminal.error("cannot read the inventory of service \(service): \(error)")
             throw ExitStatus.failure.code
         }
+        let inventory = stored.inventory
         guard !inventory.isEmpty else {
             Terminal.error("service \(service) has no inventory in namespace \(kube.namespace); nothing to prune")
             await api.shutdown()
             return
         }
-        let manager = ResourceManager(api: api, logger: Logger(label: "wherry.apply"))
-        let result = await manager.prune(
-            inventory.entries,
-            options: PruneOptions(service: service, propagation: policy, dryRun: dryRun, concurrency: 16))
+        let syncer = ServiceSyncer(
+            renderer: options.serviceRenderer(for: config),
+            manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
+            concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace, inventories: inventories)
+        // The same checks as any prune: objects a configured service's Git holds now are kept for it.
+        let result = await syncer.prune(
+            inventory.entries, service: service, propagation: policy, dryRun: dryRun,
+            claims: ServiceClaims(config: config, syncer: syncer))
         let suffix = dryRun ? " (dry run)" : ""
         for entry in result.changes.entries { print("\(entry)\(suffix)") }
         for failure in result.failures { Terminal.error(failure.description) }
@@ -74,7 +80,8 @@ struct PruneCommand: AsyncParsableCommand {
                     try await inventories.cluster.remove(service: service)
                     try? await inventories.store?.saveInventory(Inventory(), of: service)
                 } else {
-                    try await inventories.save(Inventory(result.retained), service: service, revision: "pruned")
+                    try await inventories.save(
+                        Inventory(result.retained), service: service, revision: "pruned", replacing: stored)
                 }
             } catch {
                 Terminal.error("cannot update the inventory of service \(service): \(error)")

@@ -13,6 +13,9 @@ public final class CountingKubeAPI: KubeAPI {
         /// Server-side applies that were not dry runs: writes.
         public var writes = 0
         public var deletes = 0
+
+        /// Every request.
+        public var total: Int { gets + lists + dryRunApplies + writes + deletes }
     }
 
     private let base: any KubeAPI

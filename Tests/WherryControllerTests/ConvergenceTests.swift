@@ -97,7 +97,7 @@ struct ConvergenceTests {
             }
             #expect(error.description.contains("prune failed for 1 object"), "\(error)")
             #expect(error.isTransient)
-            let inventory = try #require(try await ClusterInventory(api: api).load(service: "a"))
+            let inventory = try #require(try await ClusterInventory(api: api).load(service: "a")?.inventory)
             #expect(
                 inventory.entries.map(\.description) == [
                     "ConfigMap/default/c1", "ConfigMap/default/c2", "ConfigMap/default/c3",
@@ -109,7 +109,7 @@ struct ConvergenceTests {
             }
             #expect(retried.changes.entries.map(\.description).contains("ConfigMap/default/c3 deleted"))
             #expect(server.object(resource: "configmaps", namespace: "default", name: "c3") == nil)
-            #expect(try await ClusterInventory(api: api).load(service: "a")?.count == 2)
+            #expect(try await ClusterInventory(api: api).load(service: "a")?.inventory.count == 2)
         }
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 public import WherryKube
 public import WherryModel
 
@@ -7,37 +8,113 @@ public import WherryModel
 public struct InventoryKeeper: Sendable {
     public let cluster: ClusterInventory
     public let store: (any StatusStore)?
+    /// What the cluster's inventories said last (read or written by this process), per service.
+    private let known: RecordedInventories
 
     public init(cluster: ClusterInventory, store: (any StatusStore)? = nil) {
         self.cluster = cluster
         self.store = store
+        known = RecordedInventories()
     }
 
-    /// A service's inventory: the cluster's, else the store's copy, else empty (never applied). `preloaded` holds
-    /// every inventory the cluster had, read with one LIST (a sync of many services), instead of one GET each.
-    public func load(service: String, preloaded: [String: Inventory]? = nil) async throws(KubeAPIError) -> Inventory {
+    /// The digest recorded in the cluster for the last complete apply of `service` (`nil`: none, or an apply is
+    /// under way or failed half-way). Read from the cluster once, then kept up to date by this keeper's own writes:
+    /// only the leader writes inventories, so polls of unchanged services cost no request. ``forgetRecorded()`` makes
+    /// the next call read again (a new leadership term: another leader may have written meanwhile).
+    public func recordedDigest(of service: String) async throws(KubeAPIError) -> String? {
+        if let stored = known.value(service) { return stored.digest }
+        let stored = try await cluster.load(service: service)
+        known.set(service, stored ?? StoredInventory(inventory: Inventory()))
+        return stored?.digest
+    }
+
+    /// Reads every inventory of the cluster with one LIST and remembers them (see ``recordedDigest(of:)``).
+    public func loadAll() async throws(KubeAPIError) -> [String: StoredInventory] {
+        let all = try await cluster.loadAll()
+        known.replaceAll(all)
+        return all
+    }
+
+    /// Forgets what the cluster's inventories said: the next ``recordedDigest(of:)`` reads them again.
+    public func forgetRecorded() {
+        known.clear()
+    }
+
+    /// A service's inventory: the cluster's, else the store's copy (not in the cluster: the next save creates it),
+    /// else empty (never applied). `preloaded` holds every inventory the cluster had, read with one LIST (a sync of
+    /// many services), instead of one GET each.
+    public func load(
+        service: String, preloaded: [String: StoredInventory]? = nil
+    ) async throws(KubeAPIError) -> StoredInventory {
         if let preloaded {
             if let stored = preloaded[service] { return stored }
         } else if let stored = try await cluster.load(service: service) {
+            known.set(service, stored)
             return stored
         }
-        if let copy = try? await store?.inventory(of: service) { return copy }
-        return Inventory()
+        if let copy = try? await store?.inventory(of: service) { return StoredInventory(inventory: copy) }
+        return StoredInventory(inventory: Inventory())
     }
 
-    /// Saves a service's inventory in the cluster, then the copy.
-    public func save(_ inventory: Inventory, service: String, revision: String) async throws(KubeAPIError) {
-        try await cluster.save(inventory, service: service, revision: revision)
+    /// Saves a service's inventory in the cluster, conditional on `replacing` being what is stored there (see
+    /// ``ClusterInventory/save(_:service:revision:digest:replacing:)``), then the copy. Returns what is stored now.
+    @discardableResult
+    public func save(
+        _ inventory: Inventory, service: String, revision: String, digest: String? = nil,
+        replacing: StoredInventory?
+    ) async throws(KubeAPIError) -> StoredInventory {
+        let stored: StoredInventory
+        do {
+            stored = try await cluster.save(
+                inventory, service: service, revision: revision, digest: digest, replacing: replacing)
+        } catch {
+            // Unknown now: read again next time.
+            known.remove(service)
+            throw error
+        }
+        known.set(service, stored)
         try? await store?.saveInventory(inventory, of: service)
+        return stored
     }
 
     /// Services that have an inventory but are not in `config`: their objects are orphaned (left in place).
     public func orphans(in config: WherryConfig) async throws(KubeAPIError) -> [String: Inventory] {
         let configured = Set(config.services.map(\.name))
-        var all = try await cluster.loadAll()
+        var all = try await loadAll().mapValues(\.inventory)
         for service in (try? await store?.inventoryServices()) ?? [] where all[service] == nil {
             if let copy = try? await store?.inventory(of: service) { all[service] = copy }
         }
         return all.filter { !configured.contains($0.key) && !$0.value.isEmpty }
     }
+}
+
+/// The inventories last read from or written to the cluster by this process, per service.
+final class RecordedInventories: Sendable {
+    private struct Known {
+        var byService: [String: StoredInventory] = [:]
+        /// Whether `byService` holds every inventory of the cluster (a service missing from it has none).
+        var complete = false
+    }
+
+    private let known = Mutex(Known())
+
+    func value(_ service: String) -> StoredInventory? {
+        known.withLock { known in
+            known.byService[service] ?? (known.complete ? StoredInventory(inventory: Inventory()) : nil)
+        }
+    }
+
+    func set(_ service: String, _ stored: StoredInventory) { known.withLock { $0.byService[service] = stored } }
+
+    func remove(_ service: String) {
+        known.withLock { known in
+            known.byService[service] = nil
+            known.complete = false
+        }
+    }
+
+    /// Everything the cluster holds: services not in `all` have no inventory.
+    func replaceAll(_ all: [String: StoredInventory]) { known.withLock { $0 = Known(byService: all, complete: true) } }
+
+    func clear() { known.withLock { $0 = Known() } }
 }

@@ -46,7 +46,12 @@ public actor ServiceClaims {
         for service in config.services {
             switch known[service.name] {
             case .success(let rendered)?:
-                for entry in await syncer.inventory(of: rendered).entries { owners[entry.ref] = service.name }
+                guard let inventory = try? await syncer.inventory(of: rendered) else {
+                    // Some kind's scope is unknown: what it holds is unknown too.
+                    unrendered.append(service.name)
+                    continue
+                }
+                for entry in inventory.entries { owners[entry.ref] = service.name }
             case .failure?, nil:
                 unrendered.append(service.name)
             }

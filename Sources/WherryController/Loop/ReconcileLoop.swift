@@ -33,6 +33,11 @@ public final class ReconcileLoop: Service, Sendable {
         var schedules: [String: ServiceSchedule] = [:]
         /// The commit each service last reconciled successfully at (applied or found up to date).
         var seen: [String: String] = [:]
+        /// The branch head each service was last attempted at, whatever the outcome: a poll that sees the same head
+        /// after a failure is not a new commit, so it waits for the backoff.
+        var attempted: [String: String] = [:]
+        /// The health wait of each running reconcile, which a newer commit or a shutdown ends early.
+        var interruptions: [String: WaitInterruption] = [:]
         /// The last answer of `ls-remote` per repository key.
         var heads: [String: Result<String, GitError>] = [:]
         /// Repositories polled at least once.
@@ -43,6 +48,8 @@ public final class ReconcileLoop: Service, Sendable {
         var lastCompared: [String: Double] = [:]
         /// Services waiting for a dependency, with the dependency they wait for.
         var blocked: [String: String] = [:]
+        /// The strongest trigger a blocked service was asked with (a manual sync must not become a poll).
+        var blockedTriggers: [String: ReconcileTrigger] = [:]
         /// Services that have an inventory but are no longer configured, with how many objects they left.
         var orphans: [String: Int] = [:]
         /// Where work goes while ``run()`` runs.
@@ -68,10 +75,11 @@ public final class ReconcileLoop: Service, Sendable {
         self.logger = logger
     }
 
-    /// Whether every repository was polled once (`/readyz`).
+    /// Whether every repository a service uses was polled once (`/readyz`); a repository no service uses is never
+    /// polled, so it does not count.
     public var isReady: Bool {
         state.withLock { state in
-            Set(config.repositories.map(\.key)).subtracting(state.polled).isEmpty
+            Set(config.services.map(\.repository)).subtracting(state.polled).isEmpty
         }
     }
 
@@ -81,8 +89,15 @@ public final class ReconcileLoop: Service, Sendable {
     /// The schedule of every service (running, failures, next retry).
     public var schedules: [String: ServiceSchedule] { state.withLock { $0.schedules } }
 
-    /// Services waiting for a dependency, with the dependency each waits for.
-    public var blocked: [String: String] { state.withLock { $0.blocked } }
+    /// Services waiting for a dependency, with the dependency each waits for (`db (suspended)` when that dependency
+    /// is suspended: it will not run until resumed).
+    public var blocked: [String: String] {
+        state.withLock { state in
+            state.blocked.mapValues { name in
+                config.service(named: name)?.suspend == true ? "\(name) (suspended)" : name
+            }
+        }
+    }
 
     /// Services no longer configured whose objects were left in the cluster, with their object counts.
     public var orphans: [String: Int] { state.withLock { $0.orphans } }
@@ -109,9 +124,13 @@ public final class ReconcileLoop: Service, Sendable {
             for item in state.queued { input.yield(item) }
             state.queued = []
             state.seen = [:]
+            state.attempted = [:]
             state.blocked = [:]
+            state.blockedTriggers = [:]
             state.polled = []
         }
+        // Another leader may have applied meanwhile: the cluster's records are read again this term.
+        reconciler.syncer.inventories.forgetRecorded()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Polling stops at graceful shutdown; then no new work is taken.
@@ -184,8 +203,11 @@ public final class ReconcileLoop: Service, Sendable {
                 if failing { logger.notice("Repository reachable again") }
                 failing = false
                 for service in services where !service.suspend {
-                    let isNew = state.withLock { $0.seen[service.name] != commit }
-                    if isNew { enqueue(service.name, .poll, newCommit: true) }
+                    // Not reconciled at this head yet; a new commit unless it was already tried (and failed) at it.
+                    let (pending, newCommit) = state.withLock {
+                        ($0.seen[service.name] != commit, $0.attempted[service.name] != commit)
+                    }
+                    if pending { enqueue(service.name, .poll, newCommit: newCommit) }
                 }
             case .failure(let error):
                 // Said once per failure streak; the services keep what they applied.
@@ -230,12 +252,12 @@ public final class ReconcileLoop: Service, Sendable {
 
     /// The first dependency of `service` that has not succeeded at its repository's current head, if any.
     private func unmetDependency(of service: ServiceConfig, in state: LoopState) -> String? {
-        service.dependsOn.first { name in
-            guard let dependency = config.service(named: name) else { return false }
+        DependencyGraph(services: config.services).firstUnmet(of: service) { name in
+            guard let dependency = config.service(named: name) else { return true }
             let schedule = state.schedules[name] ?? ServiceSchedule()
-            guard let seen = state.seen[name], schedule.failures == 0, !schedule.running else { return true }
-            if case .success(let head)? = state.heads[dependency.repository] { return seen != head }
-            return false
+            guard let seen = state.seen[name], schedule.failures == 0, !schedule.running else { return false }
+            if case .success(let head)? = state.heads[dependency.repository] { return seen == head }
+            return true
         }
     }
 
@@ -243,10 +265,16 @@ public final class ReconcileLoop: Service, Sendable {
 
     private func enqueue(_ name: String, _ trigger: ReconcileTrigger, newCommit: Bool) {
         let now = self.now
-        let start = state.withLock { state in
-            !state.stopping
+        let (start, interruption) = state.withLock { state -> (Bool, WaitInterruption?) in
+            let running = state.schedules[name]?.running ?? false
+            let start =
+                !state.stopping
                 && state.schedules[name, default: ServiceSchedule()].request(trigger, newCommit: newCommit, now: now)
+            // A newer commit (or a sync asked for) while the service waits for health: stop waiting, run it next.
+            let interrupts = running && newCommit && trigger != .retry && trigger != .drift
+            return (start, interrupts ? state.interruptions[name] : nil)
         }
+        interruption?.interrupt("a newer \(trigger == .manual ? "sync was asked for" : "commit arrived")")
         guard start else { return }
         let item = Work(service: name, trigger: trigger)
         state.withLock { state in
@@ -277,17 +305,24 @@ public final class ReconcileLoop: Service, Sendable {
         let (waitingFor, first) = state.withLock { state -> (String?, Bool) in
             guard let dependency = unmetDependency(of: service, in: state) else {
                 state.blocked[service.name] = nil
+                state.blockedTriggers[service.name] = nil
                 return (nil, false)
             }
             defer { state.blocked[service.name] = dependency }
+            // Kept, so a manual sync asked for now still runs as one when the dependency is ready.
+            state.blockedTriggers[service.name] = ServiceSchedule.stronger(
+                state.blockedTriggers[service.name], item.trigger)
             _ = state.schedules[service.name, default: ServiceSchedule()].finished(succeeded: nil, now: time)
             return (dependency, state.blocked[service.name] != dependency)
         }
         if let dependency = waitingFor {
             // Run again when the dependency succeeds.
             if first {
+                let suspended = config.service(named: dependency)?.suspend == true
                 logger.info(
-                    "Waiting for a dependency",
+                    suspended
+                        ? "Waiting for a dependency that is suspended: it runs once the dependency is resumed"
+                        : "Waiting for a dependency",
                     metadata: ["wherry.service": "\(service.name)", "wherry.dependency": "\(dependency)"])
             }
             return
@@ -298,7 +333,15 @@ public final class ReconcileLoop: Service, Sendable {
             resolved = nil
         }
         let started = ContinuousClock.now
-        let outcome = await reconciler.reconcile(service, in: config, resolved: resolved, trigger: item.trigger)
+        let interruption = WaitInterruption()
+        state.withLock { state in
+            if case .success(let head)? = resolved { state.attempted[service.name] = head }
+            state.interruptions[service.name] = interruption
+            // A shutdown that began meanwhile does not wait for this service's health either.
+            if state.stopping { interruption.interrupt("shutting down") }
+        }
+        let outcome = await reconciler.reconcile(
+            service, in: config, resolved: resolved, trigger: item.trigger, interruption: interruption)
         measure(outcome, service: service.name, duration: ContinuousClock.now - started)
         let succeeded: Bool?
         var commit: String?
@@ -309,15 +352,20 @@ public final class ReconcileLoop: Service, Sendable {
         case .upToDate(let revision, _):
             succeeded = true
             commit = revision
-        case .failed:
+        case .failed(let error):
             succeeded = false
-        case .suspended, .cancelled:
+            if !error.commit.isEmpty { state.withLock { $0.attempted[service.name] = error.commit } }
+        case .suspended, .cancelled, .superseded:
             succeeded = nil
         }
         tell(outcome, service: service)
         let now = self.now
         let (next, unblocked) = state.withLock { state -> (ReconcileTrigger?, [String]) in
-            if let commit { state.seen[service.name] = commit }
+            state.interruptions[service.name] = nil
+            if let commit {
+                state.seen[service.name] = commit
+                state.attempted[service.name] = commit
+            }
             if case .applied = outcome { state.lastCompared[service.name] = now }
             let next = state.schedules[service.name, default: ServiceSchedule()].finished(
                 succeeded: succeeded, now: now, jitter: Double.random(in: -0.1...0.1),
@@ -327,7 +375,10 @@ public final class ReconcileLoop: Service, Sendable {
             return (state.stopping ? nil : next, unblocked)
         }
         if let next { state.withLock { $0.input }?.yield(Work(service: service.name, trigger: next)) }
-        for name in unblocked { enqueue(name, .poll, newCommit: true) }
+        for name in unblocked {
+            let trigger = state.withLock { $0.blockedTriggers.removeValue(forKey: name) } ?? .poll
+            enqueue(name, trigger == .retry ? .poll : trigger, newCommit: true)
+        }
     }
 
     private func measure(_ outcome: ReconcileOutcome, service: String, duration: Duration) {
@@ -340,6 +391,9 @@ public final class ReconcileLoop: Service, Sendable {
             metrics.reconciled(service: service, result: "unchanged", duration: duration, changes: [:])
         case .failed:
             metrics.reconciled(service: service, result: "failed", duration: duration, changes: [:])
+        case .superseded(let result):
+            metrics.reconciled(
+                service: service, result: "superseded", duration: duration, changes: result.changes.counts)
         case .suspended, .cancelled:
             break
         }
@@ -370,19 +424,22 @@ public final class ReconcileLoop: Service, Sendable {
                     error: message))
         case .upToDate:
             state.withLock { $0.notifiedError[service.name] = nil }
-        case .suspended, .cancelled:
+        case .suspended, .cancelled, .superseded:
+            // A superseded apply is told with the commit that follows it.
             break
         }
     }
 
     /// Stops taking work: polling has ended.
     private func stop() {
-        let input = state.withLock { state in
+        let (input, interruptions) = state.withLock { state in
             state.stopping = true
             defer { state.input = nil }
-            return state.input
+            return (state.input, Array(state.interruptions.values))
         }
         input?.finish()
+        // Applies in flight finish; their health waits do not hold the shutdown (nothing is recorded for them).
+        for interruption in interruptions { interruption.interrupt("shutting down") }
     }
 
     /// Seconds since the loop was made, on a monotonic clock.

@@ -3,7 +3,9 @@ public import WherryModel
 /// Service inventories kept in the cluster, one ConfigMap `wherry-inventory-<service>` per service in Wherry's own
 /// namespace, so a Wherry that starts with an empty disk (a new Pod, another replica) still knows what it owns.
 ///
-/// The ConfigMap holds `service`, `revision` and `entries` (one ``InventoryEntry/line`` per object). It carries
+/// The ConfigMap holds `service`, `revision`, `entries` (one ``InventoryEntry/line`` per object) and, once an apply
+/// of the service completed, `digest` (what the render read, so a leader with an empty disk, or one whose disk is
+/// stale, can tell that the cluster holds that render). It carries
 /// `app.kubernetes.io/managed-by: wherry` and `wherry.dev/inventory: <service>`, never `wherry.dev/service`, so it
 /// is not part of any service's objects and is never pruned.
 public struct ClusterInventory: Sendable {
@@ -40,61 +42,116 @@ public struct ClusterInventory: Sendable {
 
     /// The stored inventory of a service; `nil` when there is none (a service never applied, or its Namespace
     /// does not exist yet).
-    public func load(service: String) async throws(KubeAPIError) -> Inventory? {
+    public func load(service: String) async throws(KubeAPIError) -> StoredInventory? {
         let configMap: JSONValue
         do {
             configMap = try await api.get(path(service))
         } catch  where error.isNotFound {
             return nil
         }
-        return Self.inventory(of: configMap)
+        return Self.stored(configMap)
     }
 
     /// Every stored inventory, by service name.
-    public func loadAll() async throws(KubeAPIError) -> [String: Inventory] {
+    public func loadAll() async throws(KubeAPIError) -> [String: StoredInventory] {
         let items: [JSONValue]
         do {
             items = try await api.list(collection, labelSelector: Self.label)
         } catch  where error.isNotFound {
             return [:]
         }
-        var all: [String: Inventory] = [:]
+        var all: [String: StoredInventory] = [:]
         for item in items {
-            if let service = item["data"]?["service"]?.stringValue, let inventory = Self.inventory(of: item) {
-                all[service] = inventory
+            if let service = item["data"]?["service"]?.stringValue, let stored = Self.stored(item) {
+                all[service] = stored
             }
         }
         return all
     }
 
-    /// Stores a service's inventory, creating Wherry's namespace when it is missing.
-    public func save(_ inventory: Inventory, service: String, revision: String) async throws(KubeAPIError) {
-        let configMap: JSONValue = [
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": [
-                "name": .string(Self.configMapName(service: service)), "namespace": .string(namespace),
-                "labels": [
-                    WherryLabels.managedBy: .string(WherryLabels.managedByValue),
-                    Self.label: .string(service),
-                ],
-            ],
-            "data": ["service": .string(service), "revision": .string(revision), "entries": .string(inventory.text)],
+    /// Stores a service's inventory, creating Wherry's namespace when it is missing, and returns what is stored now.
+    ///
+    /// The write is conditional: it replaces exactly `replacing` (by resourceVersion), or creates the ConfigMap when
+    /// `replacing` is `nil` or was never stored in the cluster. Another writer in between (a second leader, a hand
+    /// edit) makes it fail with a conflict instead of losing that writer's entries; the caller reads again and
+    /// retries.
+    @discardableResult
+    public func save(
+        _ inventory: Inventory, service: String, revision: String, digest: String? = nil,
+        replacing: StoredInventory?
+    ) async throws(KubeAPIError) -> StoredInventory {
+        var data: JSONObject = [
+            "service": .string(service), "revision": .string(revision), "entries": .string(inventory.text),
         ]
-        let options = ApplyOptions(fieldManager: fieldManager, force: true, dryRun: false)
-        do {
-            _ = try await api.apply(path(service), object: configMap, options: options)
-        } catch  where error.isNotFound {
-            // Wherry's namespace does not exist yet: make it, then store.
-            let namespaceObject: JSONValue = [
-                "apiVersion": "v1", "kind": "Namespace",
-                "metadata": [
-                    "name": .string(namespace),
-                    "labels": [WherryLabels.managedBy: .string(WherryLabels.managedByValue)],
-                ],
+        if let digest { data["digest"] = .string(digest) }
+        var metadata: JSONObject = [
+            "name": .string(Self.configMapName(service: service)), "namespace": .string(namespace),
+            "labels": [
+                WherryLabels.managedBy: .string(WherryLabels.managedByValue),
+                Self.label: .string(service),
+            ],
+        ]
+        let stored: JSONValue
+        if let resourceVersion = replacing?.resourceVersion {
+            // Apply with the resourceVersion read: the server refuses it (409) when the ConfigMap changed meanwhile.
+            metadata["resourceVersion"] = .string(resourceVersion)
+            let configMap: JSONValue = [
+                "apiVersion": "v1", "kind": "ConfigMap", "metadata": .object(metadata), "data": .object(data),
             ]
-            _ = try await api.apply("/api/v1/namespaces/\(namespace)", object: namespaceObject, options: options)
-            _ = try await api.apply(path(service), object: configMap, options: options)
+            let options = ApplyOptions(fieldManager: fieldManager, force: true, dryRun: false)
+            do {
+                stored = try await api.apply(path(service), object: configMap, options: options).object
+            } catch  where error.isNotFound {
+                throw Self.changedMeanwhile(service, request: "PATCH \(path(service))")
+            }
+        } else {
+            let configMap: JSONValue = [
+                "apiVersion": "v1", "kind": "ConfigMap", "metadata": .object(metadata), "data": .object(data),
+            ]
+            do {
+                stored = try await create(configMap)
+            } catch  where error.isNotFound {
+                try await createNamespace()
+                stored = try await create(configMap)
+            }
         }
+        return Self.stored(stored)
+            ?? StoredInventory(inventory: inventory, revision: revision, digest: digest, resourceVersion: nil)
+    }
+
+    private func create(_ configMap: JSONValue) async throws(KubeAPIError) -> JSONValue {
+        do {
+            return try await api.create(collection, object: configMap, fieldManager: fieldManager)
+        } catch  where error.code == 409 {
+            // Created by another writer since it was read as missing.
+            let name = configMap["metadata"]?["name"]?.stringValue ?? ""
+            throw Self.changedMeanwhile(
+                configMap["data"]?["service"]?.stringValue ?? name, request: "POST \(collection)")
+        }
+    }
+
+    /// Wherry's namespace, created when it does not exist yet.
+    private func createNamespace() async throws(KubeAPIError) {
+        let namespaceObject: JSONValue = [
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": [
+                "name": .string(namespace),
+                "labels": [WherryLabels.managedBy: .string(WherryLabels.managedByValue)],
+            ],
+        ]
+        do {
+            _ = try await api.create("/api/v1/namespaces", object: namespaceObject, fieldManager: fieldManager)
+        } catch  where error.code == 409 {
+            // Made meanwhile: fine.
+        }
+    }
+
+    /// The error for an inventory that another writer changed since it was read.
+    static func changedMeanwhile(_ service: String, request: String) -> KubeAPIError {
+        KubeAPIError(
+            code: 409, reason: "Conflict",
+            message: "the inventory of service \(service) was changed by another writer since it was read; it is "
+                + "read again and the sync retried", request: request)
     }
 
     /// Removes a service's stored inventory (after `wherry prune --service` emptied it).
@@ -106,8 +163,30 @@ public struct ClusterInventory: Sendable {
         }
     }
 
-    static func inventory(of configMap: JSONValue) -> Inventory? {
+    static func stored(_ configMap: JSONValue) -> StoredInventory? {
         guard let text = configMap["data"]?["entries"]?.stringValue else { return nil }
-        return Inventory.parse(text).0
+        return StoredInventory(
+            inventory: Inventory.parse(text).0, revision: configMap["data"]?["revision"]?.stringValue ?? "",
+            digest: configMap["data"]?["digest"]?.stringValue,
+            resourceVersion: configMap["metadata"]?["resourceVersion"]?.stringValue)
+    }
+}
+
+/// A service's inventory as stored in the cluster, with what it was written at.
+public struct StoredInventory: Sendable, Hashable {
+    public var inventory: Inventory
+    /// The commit of the last write.
+    public var revision: String
+    /// The digest of everything the render read, recorded once that digest was applied and pruned completely;
+    /// `nil` while an apply is under way (the intent was recorded, the outcome not yet).
+    public var digest: String?
+    /// The ConfigMap's resourceVersion: the next write is conditional on it. `nil` when not stored in the cluster.
+    public var resourceVersion: String?
+
+    public init(inventory: Inventory, revision: String = "", digest: String? = nil, resourceVersion: String? = nil) {
+        self.inventory = inventory
+        self.revision = revision
+        self.digest = digest
+        self.resourceVersion = resourceVersion
     }
 }

@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+import WherryController
+import WherryGit
+import WherryKube
+import WherryModel
+import WherryTesting
+
+/// The loop's promises around dependencies, suspension and cancellation.
+@Suite("The reconcile loop: dependencies, suspension, cancellation")
+struct LoopTrustTests {
+    private static func configMap(_ name: String, _ value: String) -> String {
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(name)\n  namespace: default\ndata:\n  k: \"\(value)\"\n"
+    }
+
+    private static func eventually(_ seconds: Int = 15, _ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<(seconds * 10) {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    /// Runs a loop over `text` (a config) until `body` returns.
+    private static func withLoop(
+        _ server: FakeAPIServer, config text: String,
+        _ body: @Sendable (ReconcileLoop, InMemoryStatusStore) async throws -> Void
+    ) async throws {
+        let cache = try TemporaryDirectory(prefix: "cache")
+        defer { cache.remove() }
+        let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+        let api = try TestReconciler.client(server)
+        let store = InMemoryStatusStore()
+        let loop = ReconcileLoop(
+            config: config, reconciler: TestReconciler.make(api: api, cache: cache, store: store),
+            logger: TestReconciler.quiet)
+        let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: TestReconciler.quiet)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await body(loop, store)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        await api.shutdown()
+    }
+
+    @Test("a manual sync of a service blocked on a dependency runs, as a manual sync, once the dependency is ready")
+    func manualSyncWhileBlocked() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            defer { remote.remove() }
+            try await remote.commit([
+                "base/cm.yaml": Self.configMap("base", "1"), "app/cm.yaml": Self.configMap("app", "1"),
+            ])
+            let text = """
+                github_configs:
+                  r: {url: \(remote.fileURL)}
+                services:
+                  - {name: app, github: r, k8s_yaml_dir: app, depends_on: [base], drift_interval: 0}
+                  - {name: base, github: r, k8s_yaml_dir: base, drift_interval: 0}
+                poll_interval: 1
+                """
+            try await Self.withLoop(server, config: text) { loop, store in
+                #expect(try await Self.eventually { try await store.status(of: "app")?.lastResult == .succeeded })
+                // base breaks: app (unchanged) waits for it.
+                try await remote.commit(["base/cm.yaml": Self.configMap("base", "2") + "  extra: [1, 2]\n"])
+                #expect(try await Self.eventually { loop.blocked["app"] == "base" })
+                let before = try await store.history(of: "app").map(\.count).reduce(0, +)
+                loop.trigger(service: "app", .manual)
+                try await Task.sleep(for: .milliseconds(500))
+                // base is fixed: app runs as the manual sync asked, although nothing in app changed.
+                try await remote.commit(["base/cm.yaml": Self.configMap("base", "3")])
+                #expect(try await Self.eventually { try await store.status(of: "base")?.lastResult == .succeeded })
+                #expect(
+                    try await Self.eventually {
+                        try await store.history(of: "app").map(\.count).reduce(0, +) > before
+                    }, "the manual sync asked while blocked was lost")
+            }
+        }
+    }
+
+    @Test("a suspended dependency is named as such, not left silent")
+    func suspendedDependency() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            defer { remote.remove() }
+            try await remote.commit([
+                "base/cm.yaml": Self.configMap("base", "1"), "app/cm.yaml": Self.configMap("app", "1"),
+            ])
+            let text = """
+                github_configs:
+                  r: {url: \(remote.fileURL)}
+                services:
+                  - {name: app, github: r, k8s_yaml_dir: app, depends_on: [base]}
+                  - {name: base, github: r, k8s_yaml_dir: base, suspend: true}
+                poll_interval: 1
+                """
+            try await Self.withLoop(server, config: text) { loop, _ in
+                let named = try await Self.eventually { loop.blocked["app"] == "base (suspended)" }
+                #expect(named, "\(loop.blocked)")
+            }
+        }
+    }
+
+    @Test("a reconcile cancelled while it renders (a lost lease, a shutdown) records no failure")
+    func cancelledRenderIsNotAFailure() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            let cache = try TemporaryDirectory(prefix: "cache")
+            defer { remote.remove(); cache.remove() }
+            try await remote.commit(["a/cm.yaml": Self.configMap("a", "1")])
+            let text =
+                "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: a, github: r, k8s_yaml_dir: a}\n"
+            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            let api = try TestReconciler.client(server)
+            let store = InMemoryStatusStore()
+            let reconciler = TestReconciler.make(api: api, cache: cache, store: store)
+            let service = try #require(config.service(named: "a"))
+            // Cancelled before it starts: git is stopped at once.
+            let task = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return await reconciler.reconcile(service, in: config, trigger: .poll)
+            }
+            let outcome = await task.value
+            guard case .cancelled = outcome else {
+                Issue.record("a cancelled reconcile ended as \(outcome)")
+                return
+            }
+            #expect(try await store.status(of: "a") == nil, "a cancelled reconcile was recorded")
+            await api.shutdown()
+        }
+    }
+}
