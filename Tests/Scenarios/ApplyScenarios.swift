@@ -141,7 +141,8 @@ public struct ApplyScenarios: Sendable {
             copy.namespace = namespace
             return copy
         }
-        let changes = try await manager.delete(placed + [configMap("never-existed")], options: DeleteOptions())
+        let changes = try await manager.delete(
+            placed + [configMap("never-existed")], service: "scenario", options: DeleteOptions())
         #expect(changes.entries.first?.ref.kind == "Service")
         #expect(changes.entries.allSatisfy { $0.action == .deleted })
         await #expect(throws: KubeAPIError.self) { try await api.get("/api/v1/namespaces/\(namespace)/configmaps/a") }

@@ -28,6 +28,73 @@ public enum OwnedFields {
         return project(live, on: desiredFields) == project(desired, on: desiredFields)
     }
 
+    /// Whether `live` holds every field and value of `desired` (Git's object, as it was applied), with `fields`
+    /// the `FieldsV1` set the applier still owns in `live`: without a request, whether applying `desired` again would
+    /// change nothing. Maps may hold more members and list items more fields (server defaults, other managers).
+    /// A field of `desired` the applier no longer owns is not held: another manager changed it, and only a dry run
+    /// can say what applying would do. That is what catches a key added by hand to an atomic map (a Service's
+    /// selector): the map still holds Git's members, but the other manager took the whole map. Errs only towards
+    /// "not held".
+    public static func holds(_ live: JSONValue, _ desired: JSONValue, fields: JSONValue) -> Bool {
+        holds(live, desired, fields: fields, atRoot: true)
+    }
+
+    private static func holds(_ live: JSONValue, _ desired: JSONValue, fields: JSONValue, atRoot: Bool) -> Bool {
+        let members = (fields.objectValue?.members ?? []).filter { $0.key != "." }
+        // Owned whole: an atomic map or list, or a scalar. Only its owner changes it, so it holds what was applied.
+        if members.isEmpty { return live.contains(desired) }
+        switch (live, desired) {
+        case (.object(let liveObject), .object(let desiredObject)):
+            for (key, value) in desiredObject.members {
+                // Identity is no field anyone owns.
+                if atRoot, ["apiVersion", "kind"].contains(key) { continue }
+                guard let liveValue = liveObject[key] else { return false }
+                if atRoot, key == "metadata" {
+                    guard case .object(var metadata) = value else { return false }
+                    metadata["name"] = nil
+                    metadata["namespace"] = nil
+                    if metadata.isEmpty { continue }
+                    guard let owned = fields["f:metadata"],
+                        holds(liveValue, .object(metadata), fields: owned, atRoot: false)
+                    else { return false }
+                    continue
+                }
+                guard let owned = fields["f:" + key], holds(liveValue, value, fields: owned, atRoot: false) else {
+                    return false
+                }
+            }
+            return true
+        case (.array(let liveItems), .array(let desiredItems)):
+            guard liveItems.count == desiredItems.count else { return false }
+            for (index, (liveItem, desiredItem)) in zip(liveItems, desiredItems).enumerated() {
+                guard let owned = itemFields(members, of: liveItem, at: index),
+                    holds(liveItem, desiredItem, fields: owned, atRoot: false)
+                else { return false }
+            }
+            return true
+        default:
+            return live.contains(desired)
+        }
+    }
+
+    /// The `FieldsV1` entry of a list item: `k:{...}` naming its key fields (as the live item has them, with the
+    /// server's defaults), `v:...` for a set item, or `i:N`.
+    private static func itemFields(
+        _ members: [(key: String, value: JSONValue)], of item: JSONValue, at index: Int
+    ) -> JSONValue? {
+        for (key, value) in members {
+            let name = String(key.dropFirst(2))
+            if key.hasPrefix("k:"), let keys = (try? JSONValue.parse(name))?.objectValue,
+                keys.members.allSatisfy({ item[$0.key] == $0.value })
+            {
+                return value
+            }
+            if key.hasPrefix("v:"), (try? JSONValue.parse(name)) == item { return value }
+            if key == "i:\(index)" { return value }
+        }
+        return nil
+    }
+
     /// Stands in for a field the set names but the object lacks, so that "absent" never equals a real value.
     static let absent = JSONValue.string("\u{0}absent")
 

@@ -22,8 +22,10 @@ public struct ApplySetOptions: Sendable {
     public var force: Bool
     /// How long to wait for CustomResourceDefinitions and Namespaces to become ready.
     public var waitTimeout: Duration
-    /// JSON pointers of fields left to other controllers, per object (`ignore_differences`): not sent for objects
-    /// that exist, so Wherry neither owns nor corrects them; sent when the object is created.
+    /// JSON pointers of fields left to other controllers, per object (`ignore_differences`): Wherry neither owns nor
+    /// corrects them. A new object is created with Git's values (a Deployment starts with Git's replicas, and a
+    /// required field can be ignored), and then handed over at once (see ``ResourceManager/fieldHandoverSuffix``),
+    /// so a later apply that leaves them out never resets them.
     public var ignoredPointers: @Sendable (ObjectRef) -> [String] = { _ in [] }
     /// A drift check: these objects were all applied before, unchanged since. An object whose live copy (from the
     /// shared LIST) still has Wherry's apply entry and every field and value Git sets is unchanged without a
@@ -58,6 +60,8 @@ struct PlannedObject: Sendable {
     var dryRun: JSONValue
     /// The dry run created the object: it does not exist yet.
     var created: Bool
+    /// JSON pointers of the fields left to others (`ignore_differences`); `object` holds them only when created.
+    var ignored: [String] = []
 
     var path: String { mapping.objectPath(namespace: object.namespace, name: object.name) }
 }
@@ -249,7 +253,9 @@ extension ResourceManager {
                 answer = try await api.apply(path, object: .object(object.body), options: dryRunOptions)
             }
             return .success(
-                PlannedObject(object: object, mapping: mapping, dryRun: answer.object, created: answer.created))
+                PlannedObject(
+                    object: object, mapping: mapping, dryRun: answer.object, created: answer.created, ignored: pointers
+                ))
         } catch {
             // The object as planned (namespace settled), so errors name it as it would be applied.
             return .failure(PlanFailure(object: object, error: error))
@@ -289,7 +295,19 @@ extension ResourceManager {
         } else if dryRunOnly {
             return .created
         }
+        if !item.ignored.isEmpty, !item.created {
+            // Fields Wherry owns from before they were ignored would be removed by an apply without them.
+            var current = live
+            if current == nil { current = try await api.get(item.path) }
+            if let current { try await handOver(item.ignored, of: item, live: current) }
+        }
         let answer = try await api.apply(item.path, object: .object(item.object.body), options: options)
+        if item.created, !item.ignored.isEmpty {
+            // Created with Git's values for the ignored fields; now give them away and stop owning them.
+            try await handOver(item.ignored, of: item, live: answer.object)
+            let rest = Self.removing(item.ignored, from: item.object)
+            _ = try await api.apply(item.path, object: .object(rest.body), options: options)
+        }
         if answer.created { return .created }
         if live != nil || item.created { return .configured }
         // Found neither by the selector nor by the dry run's comparison: an unchanged resourceVersion means the

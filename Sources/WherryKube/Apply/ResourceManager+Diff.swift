@@ -35,10 +35,13 @@ extension ResourceManager {
             } catch  where error.isNotFound {
                 live = nil
             }
+            // As a sync applies it: without the fields left to others, unless it is created.
+            let pointers = options.ignoredPointers(object.ref)
+            let sent = live == nil ? object : Self.removing(pointers, from: object)
             let desired: JSONValue
             do {
                 desired = try await api.apply(
-                    path, object: .object(object.body),
+                    path, object: .object(sent.body),
                     options: ApplyOptions(fieldManager: fieldManager, force: options.force, dryRun: true)
                 ).object
             } catch  where error.isNotFound || error.reason == "NoKindMatch" {

@@ -3,12 +3,13 @@ import WherryModel
 extension ResourceManager {
     /// Splits objects applied before into those the live copies show unchanged (no request needed) and the rest.
     ///
-    /// An object is unchanged when its live copy (read with the shared LIST) still has Wherry's apply entry and
-    /// holds every field and value Git sets, fields left to others (`ignoredPointers`) aside. This errs only towards
-    /// the rest: a value the server normalises (`0.5` CPU stored as `500m`) makes an object look changed, and the
-    /// dry run that follows finds it unchanged. It is only sound when the objects were applied as they are now,
-    /// which a drift check guarantees (same tree as the last successful apply): a field removed from Git would not
-    /// show here.
+    /// An object is unchanged when its live copy (read with the shared LIST) still has Wherry's apply entry, Wherry
+    /// still owns every field Git sets, and the live copy holds each value, fields left to others
+    /// (`ignoredPointers`) aside; an atomic map or list (a Service's selector) must be equal, not just hold Git's
+    /// members (see ``OwnedFields/holds(_:_:fields:)``). This errs only towards the rest: a value the server
+    /// normalises (`0.5` CPU stored as `500m`) makes an object look changed, and the dry run that follows finds it
+    /// unchanged. It is only sound when the objects were applied as they are now, which a drift check guarantees
+    /// (same tree as the last successful apply): a field removed from Git would not show here.
     func splitUnchanged(
         _ objects: [KubeObject], options: ApplySetOptions, live cache: LiveObjectCache
     ) async -> (unchanged: [ChangeSetEntry], rest: [KubeObject]) {
@@ -20,12 +21,11 @@ extension ResourceManager {
             let collection = mapping.collectionPath(namespace: placed.namespace)
             guard let live = await cache.objects(in: collection)[placed.name] else { return nil }
             if policy == "if-not-present" { return ChangeSetEntry(ref: placed.ref, action: .skipped) }
-            guard OwnedFields.fieldSet(of: live, manager: fieldManager) != nil else { return nil }
-            var desired = Self.removing(options.ignoredPointers(placed.ref), from: placed).body
-            // List items carry neither apiVersion nor kind.
-            desired["apiVersion"] = nil
-            desired["kind"] = nil
-            return live.contains(.object(desired)) ? ChangeSetEntry(ref: placed.ref, action: .unchanged) : nil
+            guard let owned = OwnedFields.fieldSet(of: live, manager: fieldManager) else { return nil }
+            let desired = Self.removing(options.ignoredPointers(placed.ref), from: placed).body
+            // List items carry neither apiVersion nor kind; `holds` skips them.
+            return OwnedFields.holds(live, .object(desired), fields: owned)
+                ? ChangeSetEntry(ref: placed.ref, action: .unchanged) : nil
         }
         var unchanged: [ChangeSetEntry] = []
         var rest: [KubeObject] = []

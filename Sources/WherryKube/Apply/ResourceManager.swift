@@ -45,14 +45,14 @@ public struct ResourceManager: Sendable {
         return (values, failures)
     }
 
-    /// The object with its namespace settled for its kind (defaulted when namespaced, removed when not), and
-    /// where it lives in the API.
+    /// The object with its namespace settled for its kind (defaulted when namespaced, removed when not) and its
+    /// write-only fields in the form the server stores (``ServerRewrites``), and where it lives in the API.
     func place(
         _ object: KubeObject, defaultNamespace: String
     ) async throws(KubeAPIError)
         -> (KubeObject, ResourceMapping)
     {
-        var object = object
+        var object = ServerRewrites.normalized(object)
         let mapping = try await mapper.mapping(for: object)
         if mapping.namespaced, object.namespace.isEmpty { object.namespace = defaultNamespace }
         if !mapping.namespaced { object.namespace = "" }

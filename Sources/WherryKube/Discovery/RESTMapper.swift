@@ -45,8 +45,8 @@ public actor RESTMapper {
     private var unavailable: [String: String] = [:]
     /// Kinds a refresh did not find, and when that refresh finished.
     private var missing: [GroupVersionKind: ContinuousClock.Instant] = [:]
-    /// The refresh in flight, shared by every lookup that needs it.
-    private var inFlight: Task<KubeAPIError?, Never>?
+    /// The refresh in flight, shared by every lookup that needs it; it runs in the task of the lookup that started it.
+    private let refreshes = SingleFlight<Int, Refresh>()
     /// How long a kind that discovery did not list is taken as missing without asking again.
     public let missingKindMemory: Duration
     /// How many times discovery was read, for tests and metrics.
@@ -108,17 +108,23 @@ public actor RESTMapper {
         missing = [:]
     }
 
-    /// Reads discovery, joining a refresh already in flight instead of starting another.
+    /// Reads discovery, joining a refresh already in flight instead of starting another. A cancelled caller stops
+    /// at once, with a `Cancelled` error; a refresh it was running is cancelled with it, and callers still waiting
+    /// for it start another.
     public func refresh() async throws(KubeAPIError) {
-        if let inFlight {
-            if let error = await inFlight.value { throw error }
-            return
+        let outcome = await refreshes.run(0) { () async -> Refresh? in
+            let error = await readDiscovery()
+            return error?.isCancelled == true ? nil : Refresh(error: error)
         }
-        let task = Task { await self.readDiscovery() }
-        inFlight = task
-        let error = await task.value
-        inFlight = nil
-        if let error { throw error }
+        guard let outcome else {
+            throw KubeAPIError(code: 0, reason: "Cancelled", message: "the request was cancelled", request: "discovery")
+        }
+        if let error = outcome.error { throw error }
+    }
+
+    /// How one refresh ended.
+    private struct Refresh: Sendable {
+        var error: KubeAPIError?
     }
 
     private func readDiscovery() async -> KubeAPIError? {

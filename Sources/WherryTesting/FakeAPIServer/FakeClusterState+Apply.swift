@@ -21,7 +21,7 @@ extension FakeClusterState {
         }
         let entry = StoredObject.Manager(
             manager: manager, operation: "Apply", apiVersion: target.apiVersion, time: Self.timestamp(),
-            fields: FieldSet.leaves(of: applied))
+            fields: FieldSet.leaves(of: applied, atomic: Self.atomicPaths(of: target.resource)))
         let key = target.key(name: name)
         guard let live = objects[key] else {
             let created = try create(applied, key: key, target: target, managers: [entry], dryRun: dryRun, now: now)
@@ -49,7 +49,9 @@ extension FakeClusterState {
             }
             if !sharedElsewhere { object.removeValue(at: path) }
         }
-        object = Self.defaulted(object.merging(applied), resource: target.resource, revision: revision)
+        object = object.merging(applied, atomic: Self.atomicPaths(of: target.resource))
+        object = Self.defaulted(
+            Self.converted(object, resource: target.resource), resource: target.resource, revision: revision)
         object["apiVersion"] = live.body["apiVersion"]
         if let mine { managers[mine] = entry } else { managers.append(entry) }
         managers.removeAll { $0.fields.isEmpty }
@@ -92,6 +94,7 @@ extension FakeClusterState {
         metadata["generation"] = 1
         metadata["creationTimestamp"] = .string(Self.timestamp())
         object["metadata"] = .object(metadata)
+        object = Self.converted(object, resource: target.resource)
         let crd = APIResource.customResourceDefinitions
         if target.resource.group == crd.group, target.resource.name == crd.name {
             object["status"] = .object(Self.crdStatus(object, established: crdEstablishDelay <= .zero))

@@ -30,7 +30,7 @@ extension FakeClusterState {
         let key = target.key(name: name)
         let time = Self.timestamp()
         guard let live = objects[key] else {
-            let fields = FieldSet.leaves(of: body.removing(["status"]))
+            let fields = FieldSet.leaves(of: body.removing(["status"]), atomic: Self.atomicPaths(of: resource))
             let entry = StoredObject.Manager(
                 manager: manager, operation: "Update", apiVersion: apiVersion, time: time, fields: fields)
             let created = try create(body, key: key, target: target, managers: [entry], dryRun: false, now: now)
@@ -42,9 +42,8 @@ extension FakeClusterState {
         }
         if body["status"] == nil { body["status"] = live.body["status"] }
         body["apiVersion"] = live.body["apiVersion"]
-        let changed = FieldSet.leaves(of: body.removing(["status"])).paths.filter {
-            body.value(at: $0) != live.body.value(at: $0)
-        }
+        let changed = FieldSet.leaves(of: body.removing(["status"]), atomic: Self.atomicPaths(of: resource)).paths
+            .filter { body.value(at: $0) != live.body.value(at: $0) }
         var managers = live.managers
         for index in managers.indices where managers[index].manager != manager || managers[index].operation != "Update"
         {
@@ -60,7 +59,8 @@ extension FakeClusterState {
                 ))
         }
         managers.removeAll { $0.fields.isEmpty }
-        var updated = StoredObject(body: body, managers: managers, removeAt: live.removeAt)
+        var updated = StoredObject(
+            body: Self.converted(body, resource: resource), managers: managers, removeAt: live.removeAt)
         let causes = Self.validationCauses(updated.body, resource: resource)
         guard causes.isEmpty else { throw APIStatusError.invalid(resource, name: name, causes: causes) }
         if updated.sameContent(as: live) { return live.rendered() }

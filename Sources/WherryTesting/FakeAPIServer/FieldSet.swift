@@ -2,8 +2,8 @@ import WherryModel
 
 /// The leaf field paths one field manager owns, as server-side apply tracks them.
 ///
-/// Maps are walked into; anything else (scalars, lists, empty maps) is a leaf. Lists are atomic here, which is
-/// what server-side apply does for lists without merge keys.
+/// Maps are walked into, except atomic ones (a Service's selector); anything else (scalars, lists, empty maps) is a
+/// leaf. Lists are atomic here, which is what server-side apply does for lists without merge keys.
 struct FieldSet: Sendable, Hashable {
     /// One path, e.g. `["spec", "replicas"]`.
     typealias Path = [String]
@@ -18,10 +18,10 @@ struct FieldSet: Sendable, Hashable {
     var isEmpty: Bool { paths.isEmpty }
 
     /// The leaves of an object, leaving out its identity (`apiVersion`, `kind`, `metadata.name`,
-    /// `metadata.namespace`) and the fields the server manages.
-    static func leaves(of object: JSONObject) -> FieldSet {
+    /// `metadata.namespace`) and the fields the server manages. A map at one of the `atomic` paths is one leaf.
+    static func leaves(of object: JSONObject, atomic: Set<Path> = []) -> FieldSet {
         var result: [Path] = []
-        collect(.object(object), prefix: [], into: &result)
+        collect(.object(object), prefix: [], atomic: atomic, into: &result)
         return FieldSet(result.filter { !isIdentityOrServerField($0) })
     }
 
@@ -73,12 +73,12 @@ struct FieldSet: Sendable, Hashable {
     }
 
     /// Appends the leaf paths below `prefix`.
-    private static func collect(_ value: JSONValue, prefix: Path, into result: inout [Path]) {
-        guard case .object(let object) = value, !object.isEmpty else {
+    private static func collect(_ value: JSONValue, prefix: Path, atomic: Set<Path>, into result: inout [Path]) {
+        guard case .object(let object) = value, !object.isEmpty, !atomic.contains(prefix) else {
             if !prefix.isEmpty { result.append(prefix) }
             return
         }
-        for (key, child) in object.members { collect(child, prefix: prefix + [key], into: &result) }
+        for (key, child) in object.members { collect(child, prefix: prefix + [key], atomic: atomic, into: &result) }
     }
 
     /// Metadata the server sets or that names the object; never owned by a manager.

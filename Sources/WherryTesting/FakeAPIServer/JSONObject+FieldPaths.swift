@@ -34,12 +34,15 @@ extension JSONObject {
         self[first] = child.isEmpty ? nil : .object(child)
     }
 
-    /// Merges applied configuration into this object: maps merge recursively, anything else is replaced.
-    func merging(_ applied: JSONObject) -> JSONObject {
+    /// Merges applied configuration into this object: maps merge recursively, except at the `atomic` paths (below
+    /// `prefix`, where this object is), and anything else is replaced.
+    func merging(_ applied: JSONObject, atomic: Set<FieldSet.Path> = [], prefix: FieldSet.Path = []) -> JSONObject {
         var result = self
         for (key, value) in applied.members {
-            if case .object(let appliedChild) = value, case .object(let liveChild)? = result[key] {
-                result[key] = .object(liveChild.merging(appliedChild))
+            if case .object(let appliedChild) = value, case .object(let liveChild)? = result[key],
+                !atomic.contains(prefix + [key])
+            {
+                result[key] = .object(liveChild.merging(appliedChild, atomic: atomic, prefix: prefix + [key]))
             } else {
                 result[key] = value
             }
