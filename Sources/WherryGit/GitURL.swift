@@ -1,15 +1,10 @@
+import WherryModel
+
 /// Helpers for Git remote URLs.
 public enum GitURL {
-    /// Removes `user:password@` from URLs with a scheme, so tokens embedded in URLs never reach output.
+    /// The URL without the credentials it may embed (``URLRedaction``): tokens in URLs never reach output.
     /// scp-like `git@host:path` addresses keep their user, which is not a secret.
-    public static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let afterScheme = url[schemeEnd.upperBound...]
-        let authorityEnd = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
-        let authority = afterScheme[..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@") else { return url }
-        return String(url[..<schemeEnd.upperBound]) + String(afterScheme[afterScheme.index(after: at)...])
-    }
+    public static func redacted(_ url: String) -> String { URLRedaction.redact(url) }
 
     /// The password or token embedded in a URL's user part, if any (to scrub it from git's messages).
     static func embeddedSecret(_ url: String) -> String? {

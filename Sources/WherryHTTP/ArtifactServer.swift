@@ -7,7 +7,8 @@ public import Hummingbird
 /// Only regular files inside the directory are served: a path with `..`, `.` or hidden segments (also when
 /// percent-encoded), a NUL or backslash, or a symbolic link that leads outside the directory answers 404, as does a
 /// directory (no listings). Answers carry a content type by extension, `ETag` and `Last-Modified`; `If-None-Match`
-/// answers 304; a single `Range` answers 206 (416 when it cannot be satisfied; several ranges get the whole file).
+/// answers 304; a single `Range` answers 206 (416 with a JSON error when it cannot be satisfied; several ranges get
+/// the whole file).
 /// Bodies are streamed from disk in chunks.
 public struct ArtifactServer: Sendable {
     /// The directory served, with symbolic links resolved.
@@ -77,8 +78,16 @@ public struct ArtifactServer: Sendable {
             case .whole: break
             case .part(let part): range = part
             case .unsatisfiable:
-                headers[.contentRange] = "bytes */\(size)"
-                return Response(status: .rangeNotSatisfiable, headers: headers)
+                guard request.method != .head else {
+                    headers[.contentRange] = "bytes */\(size)"
+                    return Response(status: .rangeNotSatisfiable, headers: headers)
+                }
+                var response = StatusAPI.error(
+                    .rangeNotSatisfiable, "the range \(header) is outside the file's \(size) bytes")
+                response.headers[.contentRange] = "bytes */\(size)"
+                response.headers[.eTag] = etag
+                response.headers[.acceptRanges] = "bytes"
+                return response
             }
         }
         let length = range.map { $0.count } ?? size

@@ -3,23 +3,27 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 public import WherryController
-import WherryGit
 import WherryModel
 
 /// `POST /v1/gitops/webhook/github`: a GitHub push starts the services that follow the pushed repository and
 /// branch at once, instead of at the next poll. Every delivery must carry `X-Hub-Signature-256`, the HMAC-SHA256
 /// of the raw body with the secret from `webhook_secret_env`, checked in constant time; without a secret
 /// configured the route is off (403), never open. `ping` is answered, other events are accepted and ignored, and
-/// bodies over 1 MiB are refused (413).
+/// bodies over 1 MiB are refused (413). A push for followed services that reaches a follower answers 503 naming the
+/// leader (as a manual sync does), so GitHub shows the delivery failed instead of it waiting in a queue no loop
+/// reads.
 public struct GitHubWebhook: Sendable {
     public let config: WherryConfig
     public let loop: ReconcileLoop
     private let secret: [UInt8]?
+    /// The leader election, when several replicas run: only the leader reconciles.
+    private let elector: LeaderElector?
 
     /// The largest delivery read.
     public static let maxBodyBytes = 1 << 20
 
-    public init(config: WherryConfig, loop: ReconcileLoop, secret: String?) {
+    public init(config: WherryConfig, loop: ReconcileLoop, secret: String?, elector: LeaderElector? = nil) {
+        self.elector = elector
         self.config = config
         self.loop = loop
         self.secret = secret.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
@@ -27,10 +31,11 @@ public struct GitHubWebhook: Sendable {
 
     /// Adds the route to `router`.
     public func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/gitops/webhook/github") { request, _ in await handle(request) }
+        router.post("/v1/gitops/webhook/github") { request, _ in try await handle(request) }
     }
 
-    func handle(_ request: Request) async -> Response {
+    /// Answers one delivery; a body that cannot be read is thrown (``JSONErrorMiddleware`` answers it).
+    func handle(_ request: Request) async throws -> Response {
         guard let secret else {
             return StatusAPI.error(
                 .forbidden,
@@ -40,7 +45,7 @@ public struct GitHubWebhook: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: Self.maxBodyBytes)
-        } catch {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return StatusAPI.error(.contentTooLarge, "a webhook delivery is read up to \(Self.maxBodyBytes) bytes")
         }
         let bytes = Array(body.readableBytesView)
@@ -82,6 +87,7 @@ public struct GitHubWebhook: Sendable {
             return false
         }.map(\.key)
         let services = config.services.filter { keys.contains($0.repository) && !$0.suspend }.map(\.name)
+        if !services.isEmpty, let elector, !elector.isLeader { return StatusAPI.notLeader(elector) }
         for service in services { loop.trigger(service: service, .webhook) }
         return StatusAPI.json(
             ["status": services.isEmpty ? "ignored" : "queued", "services": .array(services.map(JSONValue.string))],
@@ -113,7 +119,7 @@ public struct GitHubWebhook: Sendable {
     /// scheme, user, `.git` or trailing slash (`https://github.com/O/R.git`, `git@github.com:o/r` and
     /// `ssh://git@github.com/o/r` are the same repository).
     static func normalizedRemote(_ url: String) -> String {
-        var text = GitURL.redacted(url).lowercased()
+        var text = URLRedaction.redact(url).lowercased()
         var scpLike = true
         for scheme in ["https://", "http://", "ssh://", "git://", "git+ssh://"] where text.hasPrefix(scheme) {
             text.removeFirst(scheme.count)

@@ -1,12 +1,13 @@
+import Crypto
 import Foundation
 public import Hummingbird
 public import Prometheus
 public import WherryController
-import WherryGit
 import WherryModel
 
 /// The controller's HTTP API: the seed's `/v1/gitops/repos`, per-service status and history, manual sync, and
-/// health. Every answer is JSON; errors are `{"error": {"message": "..."}}` with the fitting status code.
+/// health. Every answer is JSON; errors are `{"error": {"message": "..."}}` with the fitting status code, also those
+/// a route throws (``JSONErrorMiddleware``).
 public struct StatusAPI: Sendable {
     public let config: WherryConfig
     public let store: any StatusStore
@@ -33,12 +34,14 @@ public struct StatusAPI: Sendable {
         self.store = store
         self.loop = loop
         self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : $0 }
-        webhook = GitHubWebhook(config: config, loop: loop, secret: webhookSecret)
+        webhook = GitHubWebhook(config: config, loop: loop, secret: webhookSecret, elector: elector)
     }
 
     /// The routes, on a router ready to serve.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        // First: middleware covers only the routes added after it.
+        router.add(middleware: JSONErrorMiddleware())
         router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
             // A follower is ready: it serves the API and stands by (a rollout must not wait for it to lead).
@@ -47,7 +50,7 @@ public struct StatusAPI: Sendable {
             }
             return loop.isReady
                 ? Self.json(["status": "ready"])
-                : Self.error(.serviceUnavailable, "not ready: the first poll of every repository has not finished")
+                : Self.error(.serviceUnavailable, "not ready: \(Self.readiness)")
         }
         router.get("/v1/gitops/repos") { _, _ in try await repos() }
         router.get("/v1/gitops/services") { _, _ in try await services() }
@@ -80,6 +83,9 @@ public struct StatusAPI: Sendable {
         return router
     }
 
+    /// What `/readyz` waits for.
+    static let readiness = "the first poll of every repository a service uses has not finished"
+
     // MARK: - Routes
 
     /// The seed's shape: `count`, `repos[{repo, url, branch, last_deploy_time, last_commit_id, services,
@@ -95,7 +101,7 @@ public struct StatusAPI: Sendable {
             let latest = names.compactMap { statuses[$0] }.filter { $0.lastAppliedAt != nil }
                 .max { $0.lastAppliedAt! < $1.lastAppliedAt! }
             return [
-                "repo": .string(repository.displayName), "url": .string(GitURL.redacted(repository.url)),
+                "repo": .string(repository.displayName), "url": .string(URLRedaction.redact(repository.url)),
                 "branch": .string(repository.branch),
                 "last_deploy_time": latest?.lastAppliedAt.map { .string(Self.time($0)) } ?? .null,
                 "last_commit_id": latest?.lastAppliedRevision.map(JSONValue.string) ?? .null,
@@ -168,7 +174,7 @@ public struct StatusAPI: Sendable {
     }
 
     /// `POST /v1/gitops/services/{name}/sync`: a bearer token is required; without one configured the route is
-    /// off (403), never open.
+    /// off (403), never open. A follower answers 503 naming the leader: it would only queue the sync.
     private func manualSync(_ request: Request, name: String) -> Response {
         guard let apiToken else {
             return Self.error(
@@ -176,20 +182,14 @@ public struct StatusAPI: Sendable {
                 "manual sync is off: set api_token_env in the config to the name of an environment variable that "
                     + "holds a token, and send it as 'Authorization: Bearer <token>'")
         }
-        let presented = request.headers[.authorization].flatMap { header -> String? in
-            header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : nil
-        }
-        guard let presented, Self.constantTimeEqual(presented, apiToken) else {
+        let presented = request.headers[.authorization].flatMap(Self.bearerToken)
+        guard let presented, Self.sameToken(presented, apiToken) else {
             var response = Self.error(.unauthorized, "a valid 'Authorization: Bearer <token>' header is required")
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
         }
         guard config.service(named: name) != nil else { return unknown(name) }
-        if let elector, !elector.isLeader {
-            return Self.error(
-                .serviceUnavailable,
-                "this replica is not the leader; send the request to the leader (\(elector.leader ?? "none yet"))")
-        }
+        if let elector, !elector.isLeader { return Self.notLeader(elector) }
         guard loop.trigger(service: name, .manual) else { return unknown(name) }
         return Self.json(["service": .string(name), "status": "queued"], status: .accepted)
     }
@@ -210,16 +210,33 @@ public struct StatusAPI: Sendable {
         json(["error": ["message": .string(message)]], status: status)
     }
 
+    /// What a follower answers to work only the leader does (a manual sync, a push): 503, naming the leader.
+    static func notLeader(_ elector: LeaderElector) -> Response {
+        error(
+            .serviceUnavailable,
+            "this replica is not the leader; send the request to the leader (\(elector.leader ?? "none yet"))")
+    }
+
     /// ISO 8601 in UTC with `Z`, whole seconds, as the seed writes times.
     static func time(_ date: Date) -> String { date.formatted(.iso8601) }
 
-    /// Compares without stopping at the first difference, so timing does not reveal the token.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let (x, y) = (Array(a.utf8), Array(b.utf8))
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for index in 0..<max(x.count, y.count) {
-            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
-        }
+    /// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive (RFC 7235), and
+    /// `nil` for another scheme or no token.
+    static func bearerToken(_ header: String) -> String? {
+        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        guard let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }),
+            trimmed[..<space].lowercased() == "bearer"
+        else { return nil }
+        let token = trimmed[space...].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// Whether two tokens are equal, compared as SHA-256 digests in constant time: neither where they differ nor
+    /// the expected token's length shows in the time taken.
+    static func sameToken(_ presented: String, _ expected: String) -> Bool {
+        let (x, y) = (Array(SHA256.hash(data: Array(presented.utf8))), Array(SHA256.hash(data: Array(expected.utf8))))
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
         return difference == 0
     }
 }

@@ -78,6 +78,41 @@ struct StatusStoreTests {
         }
     }
 
+    @Test(
+        "retainOnly removes status, history and inventory of every other service; forget removes one",
+        arguments: Kind.allCases)
+    func forgetsRemovedServices(kind: Kind) async throws {
+        try await withStore(kind) { store, _ in
+            let inventory = Inventory.parse("v1 ConfigMap default/a\n").0
+            #expect(inventory.count == 1)
+            for service in ["kept", "orphaned", "removed", "gone"] {
+                try await store.record(attempt("aaa", .succeeded, at: 1, service: service))
+                try await store.record(attempt("bbb", .failed, error: "x", at: 2, service: service))
+                try await store.saveInventory(inventory, of: service)
+            }
+            // Rows in one table only are found too: an inventory copy without a status.
+            try await store.saveInventory(inventory, of: "inventory-only")
+            let removed = try await store.retainOnly(["kept", "orphaned", "not-stored"])
+            #expect(removed == ["gone", "inventory-only", "removed"])
+            #expect(try await store.statuses().map(\.service) == ["kept", "orphaned"])
+            #expect(try await store.inventoryServices() == ["kept", "orphaned"])
+            for service in ["gone", "removed", "inventory-only"] {
+                #expect(try await store.history(of: service).isEmpty)
+                #expect(try await store.inventory(of: service) == nil)
+                #expect(try await store.status(of: service) == nil)
+            }
+            #expect(try await store.history(of: "orphaned").count == 2)
+            #expect(try await store.inventory(of: "orphaned") == inventory)
+            // Once `wherry prune --service` emptied the orphan, its rows go too.
+            try await store.forget(service: "orphaned")
+            #expect(try await store.statuses().map(\.service) == ["kept"])
+            #expect(try await store.history(of: "orphaned").isEmpty)
+            #expect(try await store.inventory(of: "orphaned") == nil)
+            #expect(try await store.retainOnly(["kept"]).isEmpty)
+            #expect(try await store.history(of: "kept").count == 2)
+        }
+    }
+
     @Test("what was recorded survives reopening the file")
     func survivesRestart() async throws {
         let directory = try TemporaryDirectory(prefix: "state")

@@ -26,23 +26,54 @@ struct StatusAPITests {
         return registry
     }()
 
-    /// Two repositories, three services; the store knows some history. The loop is built but not running.
-    private func withAPI(
-        token: String? = "s3cret-token", webhookSecret: String? = "hook-secret",
+    /// Two repositories, three services.
+    static let config = """
+        github_configs:
+          nokube: {repo_owner: AI-Infra-Team, repo_name: nokube, url: "https://bot:ghp_hidden@github.com/AI-Infra-Team/nokube"}
+          site: {url: "git@github.com:org/site.git", branch: prod}
+        services:
+          - {name: etcd, github: nokube, k8s_yaml_dir: etcd}
+          - {name: monitoring, github: nokube, k8s_yaml_dir: monitoring}
+          - {name: web, github: site, k8s_yaml_dir: deploy, suspend: true}
+        """
+
+    /// The API over `configText` (by default ``config``, whose store knows some history); `store` replaces the
+    /// store. The loop is built but not running.
+    func withAPI(
+        token: String? = "s3cret-token", webhookSecret: String? = "hook-secret", configText: String = Self.config,
+        store replacement: (any StatusStore)? = nil, elector: LeaderElector? = nil,
         _ body: @Sendable (any TestClientProtocol, ReconcileLoop) async throws -> Void
     ) async throws {
         let cache = try TemporaryDirectory(prefix: "cache")
         defer { cache.remove() }
-        let text = """
-            github_configs:
-              nokube: {repo_owner: AI-Infra-Team, repo_name: nokube, url: "https://bot:ghp_hidden@github.com/AI-Infra-Team/nokube"}
-              site: {url: "git@github.com:org/site.git", branch: prod}
-            services:
-              - {name: etcd, github: nokube, k8s_yaml_dir: etcd}
-              - {name: monitoring, github: nokube, k8s_yaml_dir: monitoring}
-              - {name: web, github: site, k8s_yaml_dir: deploy, suspend: true}
-            """
-        let config = try ConfigLoader.parse(text, file: "gitops-config.yaml", baseDirectory: "/").config
+        let config = try ConfigLoader.parse(configText, file: "gitops-config.yaml", baseDirectory: "/").config
+        let store: any StatusStore
+        if let replacement { store = replacement } else { store = try await Self.storeWithHistory() }
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let api = try HTTPKubeAPI(connection: KubeConnection(server: "http://127.0.0.1:1"), logger: quiet)
+        let syncer = ServiceSyncer(
+            renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
+            manager: ResourceManager(api: api, logger: quiet), logger: quiet)
+        let loop = ReconcileLoop(
+            config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet), logger: quiet)
+        let app = Application(
+            router: StatusAPI(
+                config: config, store: store, loop: loop, apiToken: token, webhookSecret: webhookSecret,
+                metrics: Self.registry, elector: elector
+            )
+            .router())
+        do {
+            try await app.test(.router) { client in try await body(client, loop) }
+        } catch {
+            await api.shutdown()
+            throw error
+        }
+        await api.shutdown()
+    }
+
+    /// The services of ``config`` with some history.
+    private static func storeWithHistory() async throws -> InMemoryStatusStore {
         let store = InMemoryStatusStore()
         func at(_ seconds: Double) -> Date { Date(timeIntervalSince1970: 1_756_727_000 + seconds) }
         try await store.record(
@@ -57,29 +88,10 @@ struct StatusAPITests {
             ReconcileAttempt(
                 service: "monitoring", revision: "d4e5f6", treeHash: "t3", result: .failed,
                 error: "Deployment/mon/prom: invalid", startedAt: at(60), durationSeconds: 0.2))
-        var quiet = Logger(label: "test")
-        quiet.logLevel = .critical
-        let api = try HTTPKubeAPI(connection: KubeConnection(server: "http://127.0.0.1:1"), logger: quiet)
-        let syncer = ServiceSyncer(
-            renderer: ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path)),
-            manager: ResourceManager(api: api, logger: quiet), logger: quiet)
-        let loop = ReconcileLoop(config: config, reconciler: Reconciler(syncer: syncer, store: store, logger: quiet))
-        let app = Application(
-            router: StatusAPI(
-                config: config, store: store, loop: loop, apiToken: token, webhookSecret: webhookSecret,
-                metrics: Self.registry
-            )
-            .router())
-        do {
-            try await app.test(.router) { client in try await body(client, loop) }
-        } catch {
-            await api.shutdown()
-            throw error
-        }
-        await api.shutdown()
+        return store
     }
 
-    private static func json(_ response: TestResponse) throws -> JSONValue {
+    static func json(_ response: TestResponse) throws -> JSONValue {
         try JSONValue.parse(String(buffer: response.body))
     }
 
@@ -190,7 +202,7 @@ struct StatusAPITests {
         }
     }
 
-    private static func signed(_ body: String, secret: String = "hook-secret", event: String = "push") -> HTTPFields {
+    static func signed(_ body: String, secret: String = "hook-secret", event: String = "push") -> HTTPFields {
         let mac = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
         let hex = mac.map { String(format: "%02x", $0) }.joined()
         return [
@@ -199,7 +211,7 @@ struct StatusAPITests {
         ]
     }
 
-    private static func push(ref: String = "refs/heads/main", cloneURL: String, fullName: String = "") -> String {
+    static func push(ref: String = "refs/heads/main", cloneURL: String, fullName: String = "") -> String {
         #"{"ref":"\#(ref)","after":"abc","repository":{"full_name":"\#(fullName)","clone_url":"\#(cloneURL)"}}"#
     }
 

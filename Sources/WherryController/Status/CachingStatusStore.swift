@@ -41,6 +41,18 @@ public actor CachingStatusStore: StatusStore {
         try await base.inventoryServices()
     }
 
+    public func forget(service: String) async throws(StatusStoreError) {
+        try await base.forget(service: service)
+        cache?[service] = nil
+    }
+
+    @discardableResult
+    public func retainOnly(_ services: Set<String>) async throws(StatusStoreError) -> [String] {
+        let removed = try await base.retainOnly(services)
+        for service in removed { cache?[service] = nil }
+        return removed
+    }
+
     private func loaded() async throws(StatusStoreError) -> [String: ServiceStatus] {
         if let cache { return cache }
         let statuses = try await base.statuses()

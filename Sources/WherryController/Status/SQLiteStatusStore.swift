@@ -204,6 +204,39 @@ public final class SQLiteStatusStore: StatusStore {
         }
     }
 
+    public func forget(service: String) async throws(StatusStoreError) {
+        do {
+            try await pool.write { db in try Self.delete(service, in: db) }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
+    @discardableResult
+    public func retainOnly(_ services: Set<String>) async throws(StatusStoreError) -> [String] {
+        do {
+            return try await pool.write { db in
+                let removed = try Set(String.fetchAll(db, sql: Self.everyService)).subtracting(services).sorted()
+                for service in removed { try Self.delete(service, in: db) }
+                return removed
+            }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
+    /// Every service any table holds a row of.
+    private static let everyService = """
+        SELECT service FROM service_status UNION SELECT service FROM history UNION SELECT service FROM inventory
+        """
+
+    /// Deletes a service's rows from every table.
+    private static func delete(_ service: String, in db: Database) throws {
+        for table in ["service_status", "history", "inventory"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE service = ?", arguments: [service])
+        }
+    }
+
     // MARK: - Rows
 
     private static func status(of service: String, in db: Database) throws -> ServiceStatus? {

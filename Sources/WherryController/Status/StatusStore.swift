@@ -22,6 +22,15 @@ public protocol StatusStore: Sendable {
 
     /// The services that have a saved inventory.
     func inventoryServices() async throws(StatusStoreError) -> [String]
+
+    /// Removes everything kept about one service: its status, history and inventory copy (once `wherry prune
+    /// --service` emptied a service that left the config).
+    func forget(service: String) async throws(StatusStoreError)
+
+    /// Removes everything kept about every service not in `services` (at start: the configured services and the
+    /// orphaned ones, whose objects are still in the cluster); returns the services removed, by name.
+    @discardableResult
+    func retainOnly(_ services: Set<String>) async throws(StatusStoreError) -> [String]
 }
 
 /// The state database could not be used; says which file and what to do.
@@ -61,4 +70,17 @@ public actor InMemoryStatusStore: StatusStore {
     }
 
     public func inventoryServices() async throws(StatusStoreError) -> [String] { inventories.keys.sorted() }
+
+    public func forget(service: String) async throws(StatusStoreError) {
+        current[service] = nil
+        lines[service] = nil
+        inventories[service] = nil
+    }
+
+    @discardableResult
+    public func retainOnly(_ services: Set<String>) async throws(StatusStoreError) -> [String] {
+        let removed = Set(current.keys).union(lines.keys).union(inventories.keys).subtracting(services).sorted()
+        for service in removed { try await forget(service: service) }
+        return removed
+    }
 }
