@@ -9,7 +9,8 @@ public struct RenderedService: Sendable {
     public var repository: RepositoryConfig
     /// The commit the objects come from.
     public var commit: String
-    /// Git tree id of the service's directory at that commit: unchanged tree, unchanged objects.
+    /// Digest of everything the render read at that commit (the directory's tree id first): see
+    /// ``ServiceCheckout/treeHash``.
     public var treeHash: String
     public var objects: [KubeObject]
 }
@@ -38,7 +39,7 @@ public struct ServiceRenderer: Sendable {
     public let git: any GitSource
     public let renderer: ManifestRenderer
     public let environment: [String: String]?
-    private let logger: Logger
+    let logger: Logger
 
     public init(
         git: any GitSource, renderer: ManifestRenderer = ManifestRenderer(), environment: [String: String]? = nil,
@@ -60,8 +61,8 @@ public struct ServiceRenderer: Sendable {
         try await render(try await locate(service, in: config, resolved: resolved))
     }
 
-    /// The first, cheap half of rendering: the commit checked out and the tree id of the service's directory,
-    /// enough to tell whether anything changed for it. No file is read.
+    /// The first, cheap half of rendering: the commit checked out and the digest of everything its render reads,
+    /// enough to tell whether anything changed for it. Only kustomization files are read, no manifest.
     public func locate(
         _ service: ServiceConfig, in config: WherryConfig, resolved: Result<String, GitError>? = nil
     ) async throws(ServiceRenderError)
@@ -72,14 +73,8 @@ public struct ServiceRenderer: Sendable {
             let commit: String
             if let resolved { commit = try resolved.get() } else { commit = try await git.resolve(repository) }
             let checkout = try await git.checkout(repository, commit: commit)
-            var tree = try await git.treeHash(repository, commit: commit, path: service.directory)
-            // What else shapes the objects: the config files, and settings that change what is applied. An edit to
-            // either must not look like an unchanged tree.
-            var extras = service.renderSettings
-            if let configDirectory = service.configDirectory {
-                extras += "config_dir " + (try await git.treeHash(repository, commit: commit, path: configDirectory))
-            }
-            if !extras.isEmpty { tree += "+" + Digest.sha256Hex(Array(extras.utf8)).prefix(16) }
+            let tree = try await renderDigest(
+                of: service, in: config, repository: repository, checkout: checkout)
             return ServiceCheckout(service: service, repository: repositoryConfig, checkout: checkout, treeHash: tree)
         } catch {
             let key =
@@ -175,7 +170,10 @@ public struct ServiceCheckout: Sendable {
     public var service: ServiceConfig
     public var repository: RepositoryConfig
     public var checkout: GitCheckout
-    /// Git tree id of the service's directory: unchanged tree, unchanged objects.
+    /// Digest of everything the render reads, `<tree id of k8s_yaml_dir>+<digest>`: the directory, config files,
+    /// kustomize bases, components and patch files outside it, symbolic link targets, Wherry's version and the
+    /// settings that change the outcome. Equal digests, equal objects; a service whose render reads something Git
+    /// does not pin (a remote base) gets a new digest on every call.
     public var treeHash: String
 
     /// The commit.

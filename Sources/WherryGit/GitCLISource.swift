@@ -88,6 +88,30 @@ public actor GitCLISource: GitSource {
             message: "'\(clean.isEmpty ? "." : clean)' does not exist at commit \(commit.prefix(12))")
     }
 
+    public func objectIDs(
+        _ repository: GitRepository, commit: String, paths: [String]
+    ) async throws(GitError)
+        -> [String]
+    {
+        guard !paths.isEmpty else { return [] }
+        let specs = paths.map { path in
+            "\(commit):" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+        }
+        // One process for all of them: `rev-parse` prints one id a line, in order, or fails naming the missing path.
+        // Every argument starts with the commit id, so none reads as an option.
+        let result = try await runGit(
+            ["--git-dir", bareDirectory(repository), "rev-parse"] + specs, repository, "rev-parse")
+        let ids = result.stdoutText.split(separator: "\n").map(String.init)
+        guard result.succeeded, ids.count == paths.count else {
+            let detail = Self.cleanMessage(result.stderr, repository: repository)
+            throw GitError(
+                kind: detail.contains("does not exist") ? .pathNotFound : .failed, operation: "rev-parse",
+                remote: repository.displayURL,
+                message: detail.isEmpty ? "cannot read object ids at commit \(commit.prefix(12))" : detail)
+        }
+        return ids
+    }
+
     // MARK: - Steps
 
     private func lsRemote(_ repository: GitRepository) async throws(GitError) -> String {

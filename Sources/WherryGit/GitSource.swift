@@ -8,4 +8,21 @@ public protocol GitSource: Sendable {
 
     /// The tree id of `path` in `commit` (a directory), so callers can tell whether it changed between commits.
     func treeHash(_ repository: GitRepository, commit: String, path: String) async throws(GitError) -> String
+
+    /// The object ids of `paths` in `commit` (trees for directories, blobs for files and symbolic links; `""` is the
+    /// root), in the order asked, so callers can tell whether any of them changed between commits.
+    func objectIDs(_ repository: GitRepository, commit: String, paths: [String]) async throws(GitError) -> [String]
+}
+
+extension GitSource {
+    /// Sources that only know directories: one ``treeHash(_:commit:path:)`` per path (files are an error).
+    public func objectIDs(
+        _ repository: GitRepository, commit: String, paths: [String]
+    ) async throws(GitError)
+        -> [String]
+    {
+        var ids: [String] = []
+        for path in paths { ids.append(try await treeHash(repository, commit: commit, path: path)) }
+        return ids
+    }
 }

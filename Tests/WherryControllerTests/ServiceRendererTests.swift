@@ -26,12 +26,13 @@ struct ServiceRendererTests {
         let renderer = ServiceRenderer(git: GitCLISource(cacheDirectory: cache.path))
         let result = try await renderer.render(config.services[0], in: config)
         #expect(result.commit == commit)
-        #expect(result.treeHash.count == 40)
+        // The directory's tree id, then the digest of the rest the render reads.
+        #expect(result.treeHash.count == 40 + 1 + 16)
         #expect(result.objects.map(\.ref.description) == ["ConfigMap/a"])
         #expect(result.objects[0].labels[WherryLabels.service] == "shop")
         #expect(result.objects[0].labels[WherryLabels.managedBy] == "wherry")
 
-        // Another directory changing leaves this service's tree hash alone.
+        // Another directory changing leaves this service's digest alone.
         try await remote.commit(["other/x.yaml": "a: 1\n"])
         let again = try await renderer.render(config.services[0], in: config)
         #expect(again.commit != commit)

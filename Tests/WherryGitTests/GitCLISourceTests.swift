@@ -169,6 +169,39 @@ struct GitCLISourceTests {
         #expect(file.message.contains("is a file"))
     }
 
+    @Test("object ids of directories, files and links come back in the order asked, in one run")
+    func objectIDs() async throws {
+        let remote = try await GitRemoteFixture()
+        let cache = try TemporaryDirectory(prefix: "cache")
+        defer { remote.remove(); cache.remove() }
+        let git = source(cache)
+        let repository = GitRepository(url: remote.fileURL)
+        let first = try await remote.commit(["apps/web/a.yaml": "a: 1\n", "apps/db/b.yaml": "b: 1\n"])
+        try FileManager.default.createSymbolicLink(
+            atPath: "\(remote.workPath)/apps/link", withDestinationPath: "web/a.yaml")
+        let second = try await remote.commit(["apps/db/b.yaml": "b: 2\n"])
+        _ = try await git.checkout(repository, commit: first)
+        _ = try await git.checkout(repository, commit: second)
+
+        let paths = ["apps/db/b.yaml", "./apps/web/", "", "apps/link"]
+        let before = try await git.objectIDs(repository, commit: first, paths: Array(paths.prefix(3)))
+        let after = try await git.objectIDs(repository, commit: second, paths: paths)
+        #expect(before.count == 3 && after.count == 4)
+        #expect(before[0] != after[0])
+        #expect(before[1] == after[1])
+        #expect(after[1] == (try await git.treeHash(repository, commit: second, path: "apps/web")))
+        #expect(after[2] == (try await git.treeHash(repository, commit: second, path: ".")))
+        // The link itself (its target's path), not what it points at.
+        #expect(after[3] != after[1])
+        #expect(try await git.objectIDs(repository, commit: first, paths: []) == [])
+
+        let missing = try await #require(throws: GitError.self) {
+            try await git.objectIDs(repository, commit: first, paths: ["apps/web", "apps/nope"])
+        }
+        #expect(missing.kind == .pathNotFound)
+        #expect(missing.message.contains("apps/nope"))
+    }
+
     @Test("concurrent checkouts of one commit share a single fetch")
     func concurrentCheckoutsShareFetch() async throws {
         let remote = try await GitRemoteFixture()
