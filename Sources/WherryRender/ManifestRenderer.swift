@@ -4,7 +4,8 @@ public import WherryModel
 ///
 /// A directory holding a kustomization is built with kustomize; any other directory is walked recursively in
 /// byte order, reading `*.yaml`, `*.yml` and `*.json` files (multi-document YAML allowed). Hidden files and
-/// directories are skipped. Symbolic links are followed only while they stay inside the checkout.
+/// directories are skipped. Symbolic links are followed only while they stay inside the checkout, and a
+/// kustomization may only reference paths inside it.
 public struct ManifestRenderer: Sendable {
     /// How kustomizations are built.
     public var kustomize: KustomizeBuilder
@@ -112,6 +113,17 @@ private struct Walk {
 
     private mutating func visitDirectory(_ real: String, display: String) async {
         if KustomizeBuilder.fileNames.contains(where: { fileExists("\(real)/\($0)") }) {
+            // kustomize reads any directory it is pointed at; Wherry reads only the repository.
+            let escapes = RenderInputs.escapingReferences(root: root, kustomizationDirectory: real)
+            guard escapes.isEmpty else {
+                issues += escapes.map { escape in
+                    RenderIssue(
+                        location: SourceLocation(file: escape.file),
+                        message:
+                            "'\(escape.path)' is outside the repository; Wherry only reads files from the repository")
+                }
+                return
+            }
             do {
                 objects += try await kustomize.build(directory: real, displayPath: display)
             } catch {

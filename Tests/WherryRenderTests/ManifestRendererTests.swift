@@ -114,6 +114,24 @@ struct ManifestRendererTests {
         #expect(objects[0].source?.file == "overlay/kustomization.yaml")
     }
 
+    @Test("a kustomization that reaches outside the repository is refused, also through its bases")
+    func kustomizeOutsideRepository() async throws {
+        let outer = try TemporaryDirectory(prefix: "render")
+        defer { outer.remove() }
+        try outer.write("secret/kustomization.yaml", "resources:\n- cm.yaml\n")
+        try outer.write("secret/cm.yaml", configMap("secret"))
+        try outer.write("repo/base/kustomization.yaml", "resources:\n- ../../secret\n")
+        try outer.write("repo/overlay/kustomization.yaml", "resources:\n- ../base\n")
+        let failure = try await #require(throws: RenderFailure.self) {
+            try await ManifestRenderer().render(root: "\(outer.path)/repo", directory: "overlay")
+        }
+        #expect(
+            failure.issues.map(\.description) == [
+                "base/kustomization.yaml: '../../secret' is outside the repository; Wherry only reads files from the "
+                    + "repository"
+            ])
+    }
+
     @Test("a kustomization inside a plain directory is built in place")
     func nestedKustomization() async throws {
         let tree = try TemporaryDirectory(prefix: "render")
