@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 public import WherryModel
 
 /// ``KubeAPI`` over HTTP with AsyncHTTPClient: pooled connections, TLS from the kubeconfig, client-side rate
@@ -11,6 +12,10 @@ public import WherryModel
 ///
 /// A TLS or connection failure is reported at once as that failure: the connection pool does not keep retrying
 /// a connection that cannot be made until the request deadline.
+///
+/// Writes can be fenced (``fenceWrites(with:)``): a leader's client then refuses every write (that is not a dry
+/// run) once its lease may have expired, checked right before each attempt and again as the body is sent, after
+/// any wait in the rate limiter, a retry's sleep or the connection pool's queue.
 public final class HTTPKubeAPI: KubeAPI {
     /// The connection settings in use.
     public let connection: KubeConnection
@@ -19,6 +24,7 @@ public final class HTTPKubeAPI: KubeAPI {
     private let client: HTTPClient
     private let limiter: RateLimiter
     private let logger: Logger
+    private let fence = Mutex<WriteFence?>(nil)
 
     /// Builds the client; fails when the TLS material cannot be read.
     public init(
@@ -33,8 +39,8 @@ public final class HTTPKubeAPI: KubeAPI {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: try Self.tlsConfiguration(connection),
             timeout: .init(
-                connect: .nanoseconds(Int64(options.connectTimeout.components.seconds) * 1_000_000_000),
-                read: .nanoseconds(Int64(options.requestTimeout.components.seconds) * 1_000_000_000)),
+                connect: .nanoseconds(options.connectTimeout.inNanoseconds),
+                read: .nanoseconds(options.requestTimeout.inNanoseconds)),
             connectionPool: .init(
                 idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: options.maxConnections),
             decompression: .enabled(limit: .ratio(50)))
@@ -45,6 +51,11 @@ public final class HTTPKubeAPI: KubeAPI {
     }
 
     public var server: String { connection.server }
+
+    /// Sends writes only while `fence` is open (`nil`: always); reads and dry runs are never fenced.
+    public func fenceWrites(with fence: WriteFence?) {
+        self.fence.withLock { $0 = fence }
+    }
 
     /// Closes the connections.
     public func shutdown() async {
@@ -123,6 +134,8 @@ public final class HTTPKubeAPI: KubeAPI {
     ) async throws(KubeAPIError) -> (status: Int, body: JSONValue) {
         let url = connection.server + path + Self.encode(query)
         let label = "\(method.rawValue) \(path)"
+        let writes = method != .GET && method != .HEAD && !query.contains { $0.0 == "dryRun" }
+        let fence = writes ? self.fence.withLock { $0 } : nil
         var attempt = 0
         while true {
             do {
@@ -132,7 +145,7 @@ public final class HTTPKubeAPI: KubeAPI {
             }
             do {
                 let (status, bytes) = try await once(
-                    method, url: url, label: label, contentType: contentType, body: body)
+                    method, url: url, label: label, contentType: contentType, body: body, fence: fence)
                 if bytes.isEmpty { return (status, .null) }
                 do {
                     return (status, try JSONValue.parse(bytes))
@@ -167,8 +180,11 @@ public final class HTTPKubeAPI: KubeAPI {
         KubeAPIError(code: 0, reason: "Cancelled", message: "the request was cancelled", request: label)
     }
 
+    /// One attempt. A fenced write is checked last thing before it is handed to the connection pool, and its body
+    /// is checked again when the pool sends it: a request that waited for a connection past the fence's deadline is
+    /// cut off after its head, and the server, missing the body, does nothing.
     private func once(
-        _ method: HTTPMethod, url: String, label: String, contentType: String?, body: [UInt8]?
+        _ method: HTTPMethod, url: String, label: String, contentType: String?, body: [UInt8]?, fence: WriteFence?
     )
         async throws -> (Int, [UInt8])
     {
@@ -180,13 +196,24 @@ public final class HTTPKubeAPI: KubeAPI {
         if let authorization = try authorizationHeader(label: label) {
             request.headers.add(name: "Authorization", value: authorization)
         }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        if let body {
+            let buffer = ByteBuffer(bytes: body)
+            request.body =
+                if let fence {
+                    .stream(FencedBody(buffer: buffer, fence: fence, request: label), length: .known(body.count))
+                } else {
+                    .bytes(buffer)
+                }
+        }
         if Task.isCancelled { throw Self.cancelled(label) }
+        try fence?.check(label)
         let response: HTTPClientResponse
         let collected: ByteBuffer
         do {
-            response = try await client.execute(request, timeout: .seconds(options.requestTimeout.components.seconds))
+            response = try await client.execute(request, timeout: .nanoseconds(options.requestTimeout.inNanoseconds))
             collected = try await response.body.collect(upTo: 256 << 20)
+        } catch let error as KubeAPIError where error.isFenced {
+            throw error
         } catch {
             throw Self.transportError(error, label: label, server: connection.server)
         }
@@ -233,5 +260,32 @@ public final class HTTPKubeAPI: KubeAPI {
                 + (value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)
         }
         return "?" + pairs.joined(separator: "&")
+    }
+}
+
+/// A request body that checks a ``WriteFence`` at the moment the connection asks for it, that is once the request
+/// has a connection and its head is sent.
+private struct FencedBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    let buffer: ByteBuffer
+    let fence: WriteFence
+    let request: String
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var pending: ByteBuffer?
+        let fence: WriteFence
+        let request: String
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let buffer = pending else { return nil }
+            pending = nil
+            try fence.check(request)
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(pending: buffer, fence: fence, request: request)
     }
 }

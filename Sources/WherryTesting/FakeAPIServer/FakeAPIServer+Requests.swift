@@ -17,9 +17,14 @@ extension FakeAPIServer {
         public var body: [UInt8]
         /// When the request arrived.
         public var timestamp: Date
+        /// The headers, by lowercased name (a repeated one keeps its last value): `authorization`, `user-agent`, ...
+        public var headers: [String: String] = [:]
 
         /// The body parsed as JSON, when it is JSON.
         public var json: JSONValue? { body.isEmpty ? nil : try? JSONValue.parse(body) }
+
+        /// Whether the request changes the cluster: a `POST`, `PUT`, `PATCH` or `DELETE` that is not a dry run.
+        public var isWrite: Bool { ["POST", "PUT", "PATCH", "DELETE"].contains(method) && query["dryRun"] == nil }
     }
 
     /// Every request so far, in arrival order.
@@ -40,6 +45,35 @@ extension FakeAPIServer {
     public var responseDelay: Duration {
         get { log.withLock { $0.responseDelay } }
         set { log.withLock { $0.responseDelay = newValue } }
+    }
+
+    /// Holds the next `count` requests that match `when` for `duration` before answering them (a stalled renewal, a
+    /// slow write), on top of ``responseDelay``. ``releaseDelays()`` lets the held ones go on at once. The request is
+    /// recorded (and counted in flight) when it arrives, before the hold.
+    public func delayResponses(
+        by duration: Duration, count: Int = .max, when matches: @escaping @Sendable (RecordedRequest) -> Bool
+    ) {
+        log.withLock { log in
+            log.nextRuleID += 1
+            log.delayRules.append(DelayRule(id: log.nextRuleID, remaining: count, duration: duration, matches: matches))
+        }
+    }
+
+    /// Removes every rule of ``delayResponses(by:count:when:)``; requests held by one are answered at once.
+    public func releaseDelays() {
+        log.withLock { $0.delayRules = [] }
+    }
+
+    /// Requests being answered now (held ones included).
+    public var requestsInFlight: Int { log.withLock { $0.inFlight } }
+
+    /// A hold set with ``delayResponses(by:count:when:)``.
+    struct DelayRule: Sendable {
+        var id: Int
+        /// Requests still to hold.
+        var remaining: Int
+        var duration: Duration
+        var matches: @Sendable (RecordedRequest) -> Bool
     }
 
     /// Answers the next `count` requests that match `when` with `status` and a `Status` body (and a
@@ -90,6 +124,8 @@ extension FakeAPIServer {
     struct RequestLog: Sendable {
         var requests: [RecordedRequest] = []
         var rules: [FailureRule] = []
+        /// Holds; a rule stays (and keeps its requests held) until it is released, even when used up.
+        var delayRules: [DelayRule] = []
         var nextRuleID = 0
         /// Requests being answered now.
         var inFlight = 0
@@ -97,12 +133,23 @@ extension FakeAPIServer {
         var maxInFlight = 0
         var responseDelay: Duration = .zero
 
-        /// Records a request as in flight; returns the live failure rules and the delay to apply.
-        mutating func begin(_ request: RecordedRequest) -> (rules: [FailureRule], delay: Duration) {
+        /// Records a request as in flight; returns the live failure and delay rules and the delay to apply.
+        mutating func begin(
+            _ request: RecordedRequest
+        ) -> (rules: [FailureRule], delayRules: [DelayRule], delay: Duration) {
             requests.append(request)
             inFlight += 1
             maxInFlight = max(maxInFlight, inFlight)
-            return (rules, responseDelay)
+            return (rules, delayRules.filter { $0.remaining > 0 }, responseDelay)
+        }
+
+        /// Uses up one request of the first delay rule (among `matching`) that has any left: its id and hold.
+        mutating func consumeDelay(_ matching: [Int]) -> (id: Int, duration: Duration)? {
+            guard let index = delayRules.firstIndex(where: { matching.contains($0.id) && $0.remaining > 0 }) else {
+                return nil
+            }
+            delayRules[index].remaining -= 1
+            return (delayRules[index].id, delayRules[index].duration)
         }
 
         /// Marks a request answered.

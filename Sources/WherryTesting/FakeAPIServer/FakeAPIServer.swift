@@ -32,7 +32,8 @@ import WherryModel
 /// - Objects in a Namespace that does not exist are refused with 404 `namespaces "x" not found`
 ///   (`details.kind: namespaces`); a lingering deletion (``deletionDelay``) refuses new content with 403.
 ///
-/// Tests see every request (``requests``), can slow answers (``responseDelay``), inject failures (``failNext``),
+/// Tests see every request (``requests``, with its headers), can slow answers (``responseDelay``) or hold chosen
+/// ones (``delayResponses(by:count:when:)``, ``releaseDelays()``), inject failures (``failNext``),
 /// and read or change the store directly (``object(group:resource:namespace:name:)``, ``put(_:manager:)``,
 /// ``setStatus(_:group:resource:namespace:name:)``).
 public final class FakeAPIServer: Sendable {
@@ -95,15 +96,22 @@ public final class FakeAPIServer: Sendable {
         } catch {
             return Self.response(APIStatusError(code: 413, reason: "RequestEntityTooLarge", message: "\(error)"))
         }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
         let recorded = RecordedRequest(
             method: request.method.rawValue, path: request.uri.path, query: Self.queryItems(request.uri.query),
-            contentType: request.headers[.contentType], body: bytes, timestamp: Date())
-        let (rules, delay) = log.withLock { $0.begin(recorded) }
+            contentType: request.headers[.contentType], body: bytes, timestamp: Date(), headers: headers)
+        let (rules, delayRules, delay) = log.withLock { $0.begin(recorded) }
         defer { log.withLock { $0.end() } }
         // Predicates run outside the lock: a test's closure may read the server.
         let matching = rules.filter { $0.matches(recorded) }.map(\.id)
-        let failure = log.withLock { $0.consume(matching) }
-        if delay > .zero { try? await Task.sleep(for: delay) }
+        let matchingDelays = delayRules.filter { $0.matches(recorded) }.map(\.id)
+        let (failure, held) = log.withLock { ($0.consume(matching), $0.consumeDelay(matchingDelays)) }
+        if let held {
+            await hold(held, atLeast: delay)
+        } else if delay > .zero {
+            try? await Task.sleep(for: delay)
+        }
         if let failure { return Self.response(failure) }
         if ["/healthz", "/readyz", "/livez"].contains(recorded.path) {
             return Response(
@@ -112,6 +120,15 @@ public final class FakeAPIServer: Sendable {
         }
         let (code, body) = state.withLock { $0.handle(recorded, now: .now) }
         return Self.response(code: code, body: body, headers: [:])
+    }
+
+    /// Waits out a delay rule's hold (and at least `minimum`), ending early when the rule is released.
+    private func hold(_ held: (id: Int, duration: Duration), atLeast minimum: Duration) async {
+        let until = ContinuousClock.now + max(held.duration, minimum)
+        while ContinuousClock.now < until, !Task.isCancelled {
+            guard log.withLock({ $0.delayRules.contains { $0.id == held.id } }) else { return }
+            try? await Task.sleep(for: min(.milliseconds(20), until - ContinuousClock.now))
+        }
     }
 
     /// A failure as an HTTP answer with its `Status` body.
