@@ -35,6 +35,10 @@ public struct DeployNotification: Sendable, Hashable {
 /// webhook. Sending never blocks reconciling: notifications wait in a bounded queue (the oldest are dropped when
 /// it is full), each is retried with backoff and a timeout, and a failing endpoint is logged once per failure
 /// streak. The URL is a credential: it is never logged.
+///
+/// At graceful shutdown it stops taking new notifications and delivers those queued, then returns; so in a
+/// `ServiceGroup` (which shuts services down in reverse order) it comes before the services that notify, and stops
+/// after them. Cancellation stops it at once.
 public final class Notifier: Service, Sendable {
     private let url: String
     private let client: HTTPClient
@@ -67,7 +71,7 @@ public final class Notifier: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
+        await withGracefulShutdownHandler {
             var failing = false
             for await notification in self.queue {
                 let problem = await self.deliver(notification)
@@ -79,6 +83,9 @@ public final class Notifier: Service, Sendable {
                 if problem == nil, failing { self.logger.notice("Deploy notifications are delivered again") }
                 failing = problem != nil
             }
+        } onGracefulShutdown: {
+            // The stream then ends after what it holds, so queued notifications are still delivered.
+            self.input.finish()
         }
         input.finish()
         try? await client.shutdown()

@@ -19,7 +19,10 @@ struct RunCommand: AsyncParsableCommand {
             is kept in <state-dir>/wherry.sqlite, so a restart does not re-apply unchanged services. The status API \
             (GET /v1/gitops/repos, /v1/gitops/services, /healthz, /readyz; POST .../sync and the GitHub push webhook \
             /v1/gitops/webhook/github) listens on --listen. SIGTERM or SIGINT \
-            stops polling, lets applies in flight finish, and exits 0.
+            stops polling, lets applies in flight finish (cancelling what is left when --shutdown-timeout nears), \
+            delivers the notifications they produced, and exits 0. With --leader-elect, the leader renews its Lease \
+            on a connection of its own and sends no write once its last renewal is older than \
+            --lease-renew-deadline, even after a pause of the whole process.
             """
     )
 
@@ -48,6 +51,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds between renewals and between attempts to take over.")
     var leaseRetryPeriod: Double = 2
 
+    @Option(
+        help: """
+            Seconds from SIGTERM to exit: applies in flight may finish within it (less a few seconds left to deliver \
+            notifications); what is left then is cancelled. Keep it below the Pod's terminationGracePeriodSeconds \
+            (wherry install does).
+            """)
+    var shutdownTimeout: Double = 25
+
     func validate() throws {
         guard Self.address(listen) != nil else {
             throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
@@ -56,7 +67,15 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError(
                 "lease timings must satisfy 0 < --lease-retry-period < --lease-renew-deadline < --lease-duration")
         }
+        guard shutdownTimeout > 0 else { throw ValidationError("--shutdown-timeout must be more than 0 seconds") }
     }
+
+    /// The whole graceful shutdown's bound.
+    var shutdownLimit: Duration { .milliseconds(Int(shutdownTimeout * 1000)) }
+
+    /// How long the reconcile loop may drain: the shutdown timeout less a quarter of it (at most 5 s), kept for the
+    /// HTTP server and the notifications the drain produced, which stop after it.
+    var drainLimit: Duration { shutdownLimit - min(shutdownLimit / 4, .seconds(5)) }
 
     func run() async throws {
         options.logging.bootstrap()
@@ -91,16 +110,21 @@ struct RunCommand: AsyncParsableCommand {
             maxConcurrentServices: kube.maxConcurrentServices ?? 4,
             metrics: ControllerMetrics(factory: PrometheusMetricsFactory(registry: registry)),
             notify: { notifier?.notify($0) })
-        let elector =
-            leaderElect
-            ? LeaderElector(
-                api: api, namespace: kube.namespace, identity: identity ?? Self.defaultIdentity(),
-                timings: LeaseTimings(
-                    leaseDuration: .milliseconds(Int(leaseDuration * 1000)),
-                    renewDeadline: .milliseconds(Int(leaseRenewDeadline * 1000)),
-                    retryPeriod: .milliseconds(Int(leaseRetryPeriod * 1000))),
-                pod: Self.ownPod())
-            : nil
+        let timings = LeaseTimings(
+            leaseDuration: .milliseconds(Int(leaseDuration * 1000)),
+            renewDeadline: .milliseconds(Int(leaseRenewDeadline * 1000)),
+            retryPeriod: .milliseconds(Int(leaseRetryPeriod * 1000)))
+        // The Lease is renewed on a client of its own: the reconcile client's retries, timeouts and queue of
+        // requests must not hold a renewal up.
+        let leaseClient = try leaderElect ? Self.renewalClient(for: api, timings: timings) : nil
+        let elector = leaseClient.map { client in
+            LeaderElector(
+                api: client, namespace: kube.namespace, identity: identity ?? Self.defaultIdentity(),
+                timings: timings, pod: Self.ownPod())
+        }
+        // Only the leader writes, and only while its lease cannot have expired.
+        if let elector { api.fenceWrites(with: elector.fence) }
+        let drain = BoundedDrain(loop, limit: drainLimit)
         let (host, port) = Self.address(listen)!
         let logger = Logger(label: "wherry.http")
         let app = Application(
@@ -115,21 +139,42 @@ struct RunCommand: AsyncParsableCommand {
                 Terminal.error("wherry: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
             },
             logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: elector.map { LeaderElectedLoop(elector: $0, loop: loop) as any Service } ?? loop)
-                ]
-                    + [.init(service: app)] + (notifier.map { [.init(service: $0)] } ?? []),
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "wherry")))
+        // A ServiceGroup stops its services in reverse order: the loop drains first, then the HTTP server, and the
+        // notifier last, so it still delivers what the drain reported.
+        let services: [any Service] =
+            (notifier.map { [$0] } ?? []) + [
+                app, elector.map { LeaderElectedLoop(elector: $0, work: drain) as any Service } ?? drain,
+            ]
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "wherry"))
+        configuration.maximumGracefulShutdownDuration = shutdownLimit
+        let group = ServiceGroup(configuration: configuration)
         Logger(label: "wherry").info(
             "Wherry controller starting",
             metadata: [
                 "wherry.listen": "\(listen)", "wherry.services": "\(config.services.count)",
                 "wherry.state_dir": "\(stateDirectory)",
             ])
-        try await group.run()
+        do {
+            try await group.run()
+        } catch  where drain.shutdownBegan {
+            // Asked to stop, and stopped: what was cut short at the shutdown timeout is not a failure of the run.
+            Logger(label: "wherry").warning(
+                "Stopped at the shutdown timeout", metadata: ["wherry.error": "\(error)"])
+        }
         await api.shutdown()
+        await leaseClient?.shutdown()
+    }
+
+    /// The Lease's own client; a client that cannot be built is a usage error, as for the reconcile client.
+    static func renewalClient(for api: HTTPKubeAPI, timings: LeaseTimings) throws -> HTTPKubeAPI {
+        do {
+            return try LeaderElector.renewalClient(for: api, timings: timings)
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitStatus.usage.code
+        }
     }
 
     /// This process's Pod, from `$POD_NAMESPACE` and `$POD_NAME` (set by `wherry install`); `nil` out of a cluster.

@@ -90,6 +90,11 @@ struct InstallCommandTests {
         #expect(container?["args"]?.arrayValue?.contains("--leader-elect") == true)
         #expect(container?["securityContext"]?["readOnlyRootFilesystem"] == true)
         #expect(container?["securityContext"]?["runAsNonRoot"] == true)
+        // The drain (--shutdown-timeout) fits in the grace period, with room for what is cancelled at its end.
+        let arguments = container?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let timeout = arguments.firstIndex(of: "--shutdown-timeout").flatMap { Int(arguments[$0 + 1]) }
+        #expect(timeout == 25)
+        #expect(pod?["terminationGracePeriodSeconds"] == 35)
     }
 
     @Test("--daemonset: the seed's DaemonSet on management nodes; --namespaces: Roles, no ClusterRole")

@@ -159,4 +159,112 @@ struct LeaderElectorTests {
             await api.shutdown()
         }
     }
+
+    /// Runs `body` with a work client and a Lease client of `server` (the production pair), both shut down
+    /// afterwards whatever happens, and held requests released.
+    private static func withClients(
+        _ server: FakeAPIServer, _ body: (_ work: HTTPKubeAPI, _ leases: HTTPKubeAPI) async throws -> Void
+    ) async throws {
+        let work = try TestReconciler.client(server)
+        let leases = try LeaderElector.renewalClient(for: work, timings: timings, logger: TestReconciler.quiet)
+        do {
+            try await body(work, leases)
+        } catch {
+            server.releaseDelays()
+            await work.shutdown()
+            await leases.shutdown()
+            throw error
+        }
+        server.releaseDelays()
+        await work.shutdown()
+        await leases.shutdown()
+    }
+
+    /// A ConfigMap to write.
+    private static func configMap(_ name: String) -> JSONValue {
+        ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name), "namespace": "default"]]
+    }
+
+    @Test("a stalled renewal: the work is cancelled at the renew deadline; a later write never reaches the server")
+    func stalledRenewal() async throws {
+        try await FakeAPIServer.withServer { server in
+            try await Self.withClients(server) { work, leases in
+                let a = LeaderElector(
+                    api: leases, namespace: "default", identity: "a", timings: Self.timings,
+                    logger: TestReconciler.quiet)
+                work.fenceWrites(with: a.fence)
+                let stopped = Mutex<ContinuousClock.Instant?>(nil)
+                let task = Task {
+                    try await a.run {
+                        do { try await Task.sleep(for: .seconds(60)) } catch { stopped.withLock { $0 = .now } }
+                    }
+                }
+                #expect(try await Self.eventually { a.isLeader })
+                let path = "/api/v1/namespaces/default/configmaps"
+                _ = try await work.apply(path + "/before", object: Self.configMap("before"), options: ApplyOptions())
+                // The server stops answering Lease requests (they are held, not refused).
+                server.delayResponses(by: .seconds(30)) { $0.path.contains("/leases") }
+                let stalled = ContinuousClock.now
+                #expect(try await Self.eventually(5) { stopped.withLock { $0 } != nil })
+                let stoppedAfter = try #require(stopped.withLock { $0 }) - stalled
+                // The last renewal started before the stall, so the deadline came at most renewDeadline after it.
+                #expect(stoppedAfter <= Self.timings.renewDeadline + .milliseconds(500), "\(stoppedAfter)")
+                #expect(!a.fence.isOpen)
+                let refused = await #expect(throws: KubeAPIError.self) {
+                    try await work.apply(path + "/after", object: Self.configMap("after"), options: ApplyOptions())
+                }
+                #expect(refused?.isFenced == true)
+                #expect(!server.requests.contains { $0.path.hasSuffix("/after") })
+                #expect(server.requests.filter { $0.isWrite && $0.path.hasSuffix("/before") }.count == 1)
+                // Reads still go.
+                #expect(try await work.get(path + "/before")["metadata"]?["name"] == "before")
+                server.releaseDelays()
+                task.cancel()
+                _ = await task.result
+            }
+        }
+    }
+
+    @Test("the lease is renewed on its own connection while 100 slow requests fill the work's client")
+    func renewsWhileBusy() async throws {
+        try await FakeAPIServer.withServer { server in
+            try await Self.withClients(server) { work, leases in
+                let a = LeaderElector(
+                    api: leases, namespace: "default", identity: "a", timings: Self.timings,
+                    logger: TestReconciler.quiet)
+                work.fenceWrites(with: a.fence)
+                let cancelled = Mutex(false)
+                let task = Task {
+                    try await a.run {
+                        do { try await Task.sleep(for: .seconds(60)) } catch { cancelled.withLock { $0 = true } }
+                    }
+                }
+                #expect(try await Self.eventually { a.isLeader })
+                let slowPath = "/api/v1/namespaces/default/configmaps/slow"
+                _ = try await work.apply(slowPath, object: Self.configMap("slow"), options: ApplyOptions())
+                // Every read of the object is held far longer than the renew deadline.
+                server.delayResponses(by: .seconds(30)) { $0.method == "GET" && $0.path == slowPath }
+                let renewTime = try await leases.get(Self.lease)["spec"]?["renewTime"]
+                let reads = Task {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for _ in 0..<100 { group.addTask { _ = try await work.get(slowPath) } }
+                        try await group.waitForAll()
+                    }
+                }
+                // The work's client has all its connections busy and the rest of the 100 queued.
+                #expect(try await Self.eventually(5) { server.requestsInFlight >= 32 })
+                try await Task.sleep(for: Self.timings.renewDeadline * 3)
+                #expect(!cancelled.withLock { $0 })
+                #expect(a.isLeader)
+                #expect(a.fence.isOpen)
+                #expect(try await leases.get(Self.lease)["spec"]?["renewTime"] != renewTime)
+                // A write while leading still goes, behind the reads.
+                server.releaseDelays()
+                try await reads.value
+                _ = try await work.apply(slowPath, object: Self.configMap("slow"), options: ApplyOptions())
+                task.cancel()
+                _ = await task.result
+            }
+        }
+    }
 }

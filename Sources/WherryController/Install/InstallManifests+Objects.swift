@@ -141,7 +141,7 @@ extension InstallManifests {
             "run", "--config", .string(configMount + "/gitops-config.yaml"), "--listen", .string("0.0.0.0:\(port)"),
             "--state-dir", .string(stateMount), "--namespace", .string(options.namespace), "--log-format", "json",
             // Applies, prunes and leadership changes are worth a line in a cluster's logs.
-            "--log-level", "info",
+            "--log-level", "info", "--shutdown-timeout", .string("\(options.shutdownTimeout)"),
         ]
         let singleReplica = !options.daemonSet && options.stateVolumeSize != nil
         if electsLeader(options) { arguments.append("--leader-elect") }
@@ -174,6 +174,8 @@ extension InstallManifests {
             : ["name": "state", "emptyDir": [:]]
         var pod: JSONObject = [
             "serviceAccountName": .string(name), "securityContext": ["fsGroup": 65532],
+            // The drain fits in the grace period: the kubelet kills the container only after Wherry has stopped.
+            "terminationGracePeriodSeconds": .int(Int64(options.shutdownTimeout + InstallOptions.shutdownMargin)),
             "containers": [container],
             "volumes": [
                 ["name": "config", "configMap": ["name": .string(name + "-config")]],

@@ -19,6 +19,12 @@ public struct InstallOptions: Sendable {
     public var namespaces: [String] = []
     /// Let Wherry apply Roles and ClusterRoles that grant what it does not hold itself (`bind`, `escalate`).
     public var manageRBAC = false
+    /// Seconds Wherry takes to stop (`wherry run --shutdown-timeout`): applies in flight finish and notifications
+    /// go out. The Pod's `terminationGracePeriodSeconds` is this plus ``shutdownMargin``.
+    public var shutdownTimeout = 25
+    /// Seconds the Pod's grace period adds to ``shutdownTimeout``: for what is cancelled at the timeout to stop,
+    /// the Lease to be released and the process to exit before the kubelet kills it.
+    public static let shutdownMargin = 10
 
     public init(clusterName: String, image: String) {
         self.clusterName = clusterName

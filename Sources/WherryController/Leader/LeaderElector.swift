@@ -15,6 +15,11 @@ public struct LeaseTimings: Sendable, Hashable {
     /// How often the holder renews and the others try.
     public var retryPeriod: Duration
 
+    /// How long one attempt to renew or acquire may take (every request in it included) before it is abandoned:
+    /// half the renew deadline (at least the retry period), so a stalled request leaves time for another attempt
+    /// before the deadline, as client-go bounds each renewal with a context deadline.
+    public var attemptTimeout: Duration { max(renewDeadline / 2, min(retryPeriod, renewDeadline)) }
+
     public init(
         leaseDuration: Duration = .seconds(15), renewDeadline: Duration = .seconds(10),
         retryPeriod: Duration = .seconds(2)
@@ -30,11 +35,20 @@ public struct LeaseTimings: Sendable, Hashable {
 /// record has not changed for `leaseDuration` of their own clock (so clock skew between machines does not matter).
 /// Only the leader runs the work; the moment it cannot renew within `renewDeadline`, or sees another holder, the work
 /// is cancelled. On graceful shutdown the holder releases the Lease so another takes over at its next try.
+///
+/// Fencing: ``fence`` is open only until the start of the last successful renewal plus `renewDeadline`, on the
+/// monotonic clock. The client that does the work checks it before every write (``HTTPKubeAPI/fenceWrites(with:)``),
+/// and a watchdog cancels the work when it closes, independently of any renewal in flight; so a leader that was
+/// paused (stopped, a long GC pause, a stalled VM) sends nothing once another may have taken over. Renewal should
+/// use its own client (``renewalClient(for:timings:logger:)``): the work's retries, timeouts and connection queue
+/// must not delay it, and each attempt is bounded by ``LeaseTimings/attemptTimeout``.
 public final class LeaderElector: Sendable {
     public let identity: String
     public let namespace: String
     public let leaseName: String
     public let timings: LeaseTimings
+    /// Open while this process may write as the leader.
+    public let fence: WriteFence
     private let api: any KubeAPI
     private let logger: Logger
     private let state = Mutex(Observed())
@@ -54,12 +68,14 @@ public final class LeaderElector: Sendable {
         var leading = false
     }
 
+    /// An elector that reads and writes the Lease through `api` (see ``renewalClient(for:timings:logger:)``).
     public init(
         api: any KubeAPI, namespace: String, leaseName: String = "wherry-leader", identity: String,
         timings: LeaseTimings = LeaseTimings(), pod: (namespace: String, name: String)? = nil,
-        logger: Logger = Logger(label: "wherry.leader")
+        fence: WriteFence = WriteFence(), logger: Logger = Logger(label: "wherry.leader")
     ) {
         self.pod = pod
+        self.fence = fence
         self.api = api
         self.namespace = namespace
         self.leaseName = leaseName
@@ -82,7 +98,7 @@ public final class LeaderElector: Sendable {
         // A restarted container of a former leader must not keep the label its Pod still carries.
         await labelPod(leading: false)
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            guard await tryAcquireOrRenew() else {
+            guard await attempt() else {
                 try? await Task.sleep(for: jittered(timings.retryPeriod))
                 continue
             }
@@ -101,10 +117,15 @@ public final class LeaderElector: Sendable {
                     await self.keepRenewing()
                     return false
                 }
+                group.addTask {
+                    await self.watchFence()
+                    return false
+                }
                 let first = await group.next() ?? false
                 group.cancelAll()
                 return first
             }
+            fence.close()
             state.withLock { $0.leading = false }
             if !Task.isCancelled { await labelPod(leading: false) }
             if Task.isShuttingDownGracefully || (finished && !Task.isCancelled) {
@@ -117,20 +138,55 @@ public final class LeaderElector: Sendable {
         }
     }
 
-    /// Renews every `retryPeriod` until the lease is lost (another holder, or no renewal for `renewDeadline`) or the
-    /// task is cancelled.
+    /// Renews every `retryPeriod` until another holder is seen or the task is cancelled. A renewal that does not
+    /// succeed in time is left to ``watchFence()``.
     private func keepRenewing() async {
-        var lastRenewal = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: timings.retryPeriod)
             if Task.isCancelled { return }
-            if await tryAcquireOrRenew() {
-                lastRenewal = .now
-            } else if let holder = leader, holder != identity {
+            if !(await attempt()), let holder = leader, holder != identity {
+                logger.warning("Another replica holds the lease", metadata: ["wherry.holder": "\(holder)"])
                 return
             }
-            if ContinuousClock.now - lastRenewal > timings.renewDeadline { return }
         }
+    }
+
+    /// Returns when the fence's deadline has passed with no renewal extending it (or the task is cancelled): the
+    /// work must stop, whatever the renewal in flight is doing.
+    private func watchFence() async {
+        while !Task.isCancelled {
+            guard let deadline = fence.deadline, ContinuousClock.now < deadline else {
+                logger.warning(
+                    "No lease renewal within the renew deadline; stopping all writes",
+                    metadata: ["wherry.renew_deadline_ms": "\(timings.renewDeadline.inMilliseconds)"])
+                return
+            }
+            try? await Task.sleep(until: deadline, clock: .continuous)
+        }
+    }
+
+    /// One attempt to acquire or renew, abandoned after ``LeaseTimings/attemptTimeout``; on success the fence opens
+    /// until the attempt's start plus the renew deadline. `true` when this process holds the lease.
+    func attempt() async -> Bool {
+        let started = ContinuousClock.now
+        let held = await withTaskGroup(of: Bool?.self) { group in
+            group.addTask { await self.tryAcquireOrRenew() }
+            group.addTask {
+                try? await Task.sleep(for: self.timings.attemptTimeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let held else {
+            logger.debug(
+                "Lease attempt timed out",
+                metadata: ["wherry.timeout_ms": "\(timings.attemptTimeout.inMilliseconds)"])
+            return false
+        }
+        if held { fence.open(until: started + timings.renewDeadline) }
+        return held
     }
 
     /// One attempt: create the Lease, renew it, or take it over when it expired. `true` when this process holds it.
@@ -247,6 +303,19 @@ public final class LeaderElector: Sendable {
         duration * Double.random(in: 1.0...1.2)
     }
 
+    /// A client for the Lease alone, to the same server as `api`: its own connections (never queued behind the
+    /// work's requests), no retries, no rate limit, and a request timeout of the attempt timeout.
+    public static func renewalClient(
+        for api: HTTPKubeAPI, timings: LeaseTimings, logger: Logger = Logger(label: "wherry.leader.kube")
+    ) throws(KubeAPIError) -> HTTPKubeAPI {
+        try HTTPKubeAPI(
+            connection: api.connection,
+            options: KubeClientOptions(
+                qps: 0, maxRetries: 0, requestTimeout: timings.attemptTimeout,
+                connectTimeout: min(timings.attemptTimeout, api.options.connectTimeout), maxConnections: 2),
+            logger: logger)
+    }
+
     /// Kubernetes MicroTime: `2026-11-26T00:50:00.123456Z`.
     static func microTime(_ date: Date) -> String {
         let seconds = date.timeIntervalSince1970
@@ -259,19 +328,25 @@ public final class LeaderElector: Sendable {
     }
 }
 
-/// The reconcile loop, run only while this process leads: a `Service` for the `ServiceGroup` of `wherry run`.
+/// The reconcile loop (or any work), run only while this process leads: a `Service` for the `ServiceGroup` of
+/// `wherry run`.
 public struct LeaderElectedLoop: Service {
     public let elector: LeaderElector
-    public let loop: ReconcileLoop
+    /// What runs while leading: the reconcile loop, possibly in a ``BoundedDrain``.
+    public let work: any Service
 
-    public init(elector: LeaderElector, loop: ReconcileLoop) {
+    public init(elector: LeaderElector, work: any Service) {
         self.elector = elector
-        self.loop = loop
+        self.work = work
     }
 
-    /// Graceful shutdown ends the loop (applies in flight finish), then the lease is released; a follower stops
+    public init(elector: LeaderElector, loop: ReconcileLoop) {
+        self.init(elector: elector, work: loop)
+    }
+
+    /// Graceful shutdown ends the work (applies in flight finish), then the lease is released; a follower stops
     /// trying.
     public func run() async throws {
-        try await elector.run { try await loop.run() }
+        try await elector.run { try await work.run() }
     }
 }
