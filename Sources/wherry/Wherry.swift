@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WherryModel
 
 /// `wherry`: GitOps for Kubernetes.
 @main
@@ -59,9 +60,4 @@ struct VersionCommand: ParsableCommand {
     func run() {
         print("wherry \(WherryVersion.current)")
     }
-}
-
-/// The version this binary reports.
-enum WherryVersion {
-    static let current = "0.1.0"
 }

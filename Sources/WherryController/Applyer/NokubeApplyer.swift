@@ -109,12 +109,8 @@ public struct NokubeApplyer: Applyer {
         return text.count > 2000 ? String(text.prefix(2000)) + "…" : text
     }
 
-    /// A URL without user information, for messages.
+    /// A URL without user information or secret parameters, for messages.
     static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.user != nil || components.password != nil
-        else { return url }
-        components.user = nil
-        components.password = nil
-        return components.string ?? url
+        URLRedaction.redact(url)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WherryModel
 
 extension KubeClientConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Server, source, namespace and the kinds of credentials; never a token, password or key.
@@ -32,10 +33,6 @@ extension KubeClientConfig: CustomStringConvertible, CustomDebugStringConvertibl
 
     /// A URL without the credentials it may embed (`http://user:pass@proxy` shows as `http://***@proxy`).
     static func displayed(_ url: String) -> String {
-        guard var components = URLComponents(string: url) else { return url.contains("@") ? "***" : url }
-        guard components.user != nil || components.password != nil else { return url }
-        components.user = "***"
-        components.password = nil
-        return components.string ?? "***"
+        URLRedaction.redact(url, userInfo: .mask)
     }
 }
