@@ -99,7 +99,8 @@ extension ConvergenceScenarios {
             #expect(
                 second.contains {
                     $0.hasPrefix(
-                        "Namespace/\(extra) kept (holds 1 object Wherry does not own: ConfigMap/\(extra)/users-own")
+                        "Namespace/\(extra) kept (deleting it would delete what stays in it: "
+                            + "ConfigMap/\(extra)/users-own: not Wherry's")
                 }, "\(second)")
             #expect(try await exists("/api/v1/namespaces/\(extra)"))
             #expect(try await inventoryText("a").contains("v1 Namespace \(extra)\n"))

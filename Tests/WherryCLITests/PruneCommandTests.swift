@@ -100,7 +100,7 @@ struct PruneCommandTests {
             #expect(labels?["wherry.dev/service"] == "store")
             let prune = try await CLI.run(["prune", "--service", "shop"] + renamed)
             #expect(prune.exitCode == 0, "\(prune.stderr)")
-            #expect(prune.stdout.contains("ConfigMap/default/a kept (it now belongs to service store; not deleted)"))
+            #expect(prune.stdout.contains("ConfigMap/default/a kept (moved to service store)"), "\(prune.stdout)")
             #expect(server.object(resource: "configmaps", namespace: "default", name: "a") != nil)
         }
     }

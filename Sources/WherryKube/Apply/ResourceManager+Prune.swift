@@ -53,12 +53,14 @@ extension ResourceManager {
         let isNamespace = { (entry: InventoryEntry) in entry.ref.kind == "Namespace" && entry.ref.group.isEmpty }
         let groups = Dictionary(grouping: entries.filter { !isNamespace($0) }) { ApplyOrder.rank(of: $0.ref.kind) }
         var removed: Set<ObjectRef> = []
+        // Why each entry this prune did not delete stays, for the Namespaces that hold them.
+        var staying: [ObjectRef: String] = [:]
         var ranks: [[InventoryEntry]] = groups.keys.sorted(by: >).map { groups[$0, default: []] }
         ranks.append(entries.filter(isNamespace))
         for group in ranks where !group.isEmpty {
-            let gone = removed
+            let done = PruneProgress(removed: removed, staying: staying)
             let steps = await concurrentMap(group.sorted().reversed(), limit: options.concurrency) { entry in
-                await pruneOne(entry, options: options, removed: gone)
+                await pruneOne(entry, options: options, done: done)
             }
             for step in steps {
                 switch step {
@@ -67,17 +69,19 @@ extension ResourceManager {
                     removed.insert(entry.ref)
                 case .kept(let entry, let note, let retain):
                     result.changes.entries.append(ChangeSetEntry(ref: entry.ref, action: .kept, note: note))
+                    staying[entry.ref] = note
                     if retain { result.retained.append(entry) }
                 case .failed(let entry, let failure):
                     result.failures.append(failure)
                     result.retained.append(entry)
+                    staying[entry.ref] = "its delete failed"
                 }
             }
         }
         return result
     }
 
-    private func pruneOne(_ entry: InventoryEntry, options: PruneOptions, removed: Set<ObjectRef>) async -> PruneStep {
+    private func pruneOne(_ entry: InventoryEntry, options: PruneOptions, done: PruneProgress) async -> PruneStep {
         let path: String
         do {
             path = try await objectPath(of: entry)
@@ -107,13 +111,13 @@ extension ResourceManager {
         }
         if live["metadata"]?["deletionTimestamp"] != nil { return .deleted(entry, note: "already being deleted") }
         if entry.ref.kind == "Namespace", entry.ref.group.isEmpty {
-            switch await foreignObjects(inNamespace: entry.ref.name, service: options.service, removed: removed) {
+            switch await foreignObjects(inNamespace: entry.ref.name, service: options.service, removed: done.removed) {
             case .success(let foreign) where !foreign.isEmpty:
-                let names = foreign.prefix(3).map(\.description).joined(separator: ", ")
+                let names = foreign.prefix(3).map { ref, why in "\(ref): \(done.staying[ref] ?? why)" }
                 return .kept(
                     entry,
-                    note: "holds \(foreign.count) object\(foreign.count == 1 ? "" : "s") that must stay (kept, not "
-                        + "Wherry's, or another service's): " + names + (foreign.count > 3 ? ", …" : ""), retain: true)
+                    note: "deleting it would delete what stays in it: " + names.joined(separator: "; ")
+                        + (foreign.count > 3 ? "; and \(foreign.count - 3) more" : ""), retain: true)
             case .success:
                 break
             case .failure(let error):
@@ -137,7 +141,7 @@ extension ResourceManager {
     /// of other objects (ownerReferences), Events and Endpoints, and what Kubernetes puts in every Namespace.
     func foreignObjects(
         inNamespace namespace: String, service: String, removed: Set<ObjectRef>
-    ) async -> Result<[ObjectRef], KubeAPIError> {
+    ) async -> Result<[(ObjectRef, String)], KubeAPIError> {
         let resources: [ResourceMapping]
         do {
             resources = try await mapper.namespacedResources()
@@ -147,19 +151,19 @@ extension ResourceManager {
         let lists = await concurrentMap(resources, limit: 8) { mapping in
             await foreignObjects(of: mapping, inNamespace: namespace, service: service, removed: removed)
         }
-        var foreign: [ObjectRef] = []
+        var foreign: [(ObjectRef, String)] = []
         for list in lists {
             switch list {
             case .success(let refs): foreign += refs
             case .failure(let error): return .failure(error)
             }
         }
-        return .success(foreign.sorted())
+        return .success(foreign.sorted { $0.0 < $1.0 })
     }
 
     private func foreignObjects(
         of mapping: ResourceMapping, inNamespace namespace: String, service: String, removed: Set<ObjectRef>
-    ) async -> Result<[ObjectRef], KubeAPIError> {
+    ) async -> Result<[(ObjectRef, String)], KubeAPIError> {
         let kind = mapping.groupVersionKind
         if Self.transientKinds.contains(kind.kind) { return .success([]) }
         do {
@@ -168,7 +172,7 @@ extension ResourceManager {
                 items.compactMap { item in
                     let name = item["metadata"]?["name"]?.stringValue ?? ""
                     let ref = ObjectRef(group: kind.group, kind: kind.kind, namespace: namespace, name: name)
-                    return Self.isForeign(item, ref: ref, service: service, removed: removed) ? ref : nil
+                    return Self.staysReason(item, ref: ref, service: service, removed: removed).map { (ref, $0) }
                 })
         } catch  where error.isNotFound || error.code == 405 {
             return .success([])
@@ -183,15 +187,26 @@ extension ResourceManager {
     /// Objects Kubernetes itself creates in every Namespace.
     static let namespaceDefaults: Set<String> = ["ConfigMap/kube-root-ca.crt", "ServiceAccount/default"]
 
-    static func isForeign(_ item: JSONValue, ref: ObjectRef, service: String, removed: Set<ObjectRef>) -> Bool {
+    /// Why an object in a Namespace about to be pruned stays (so the Namespace must stay too); `nil` when it goes
+    /// with the Namespace harmlessly (this prune deleted it, it is being deleted, a dependent, a default).
+    static func staysReason(_ item: JSONValue, ref: ObjectRef, service: String, removed: Set<ObjectRef>) -> String? {
         let metadata = item["metadata"]
-        if metadata?["deletionTimestamp"] != nil { return false }
-        if !(metadata?["ownerReferences"]?.arrayValue ?? []).isEmpty { return false }
-        if namespaceDefaults.contains("\(ref.kind)/\(ref.name)") { return false }
+        if metadata?["deletionTimestamp"] != nil { return nil }
+        if !(metadata?["ownerReferences"]?.arrayValue ?? []).isEmpty { return nil }
+        if namespaceDefaults.contains("\(ref.kind)/\(ref.name)") { return nil }
         let labels = metadata?["labels"]
-        let ours =
-            labels?[WherryLabels.managedBy]?.stringValue == WherryLabels.managedByValue
-            && labels?[WherryLabels.service]?.stringValue == service
-        return !(ours && removed.contains(ref))
+        guard labels?[WherryLabels.managedBy]?.stringValue == WherryLabels.managedByValue else {
+            return "not Wherry's"
+        }
+        let owner = labels?[WherryLabels.service]?.stringValue ?? ""
+        guard owner == service else { return "service \(owner)'s" }
+        return removed.contains(ref) ? nil : "still this service's"
     }
+
+}
+
+/// What a prune settled before the group that is about to run: what it deleted, and why the rest stays.
+struct PruneProgress: Sendable {
+    var removed: Set<ObjectRef>
+    var staying: [ObjectRef: String]
 }
