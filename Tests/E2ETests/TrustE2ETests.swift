@@ -62,6 +62,22 @@ struct TrustE2ETests {
         try await withScenarios { try await $0.inventoryWritesAreConditional() }
     }
 
+    @Test("wherry sync killed mid-apply: what it wrote is pruned once Git drops it")
+    func killedSync() async throws {
+        let api = try E2ECluster.api()
+        let scenarios = KillScenarios(
+            api: api, kubeconfig: E2ECluster.kubeconfig, namespace: "wherry-e2e-\(ApplyScenarios.uniqueSuffix())")
+        do {
+            try await scenarios.killedSyncStillPrunesWhatItWrote()
+        } catch {
+            await scenarios.cleanUp()
+            await api.shutdown()
+            throw error
+        }
+        await scenarios.cleanUp()
+        await api.shutdown()
+    }
+
     @Test("polls wait for the backoff after a failure; a new commit does not")
     func backoff() async throws { try await withLoop { try await $0.pollsRespectTheBackoff() } }
 

@@ -26,14 +26,13 @@ struct LoopTrustTests {
 
     /// Runs a loop over `text` (a config) until `body` returns.
     private static func withLoop(
-        _ server: FakeAPIServer, config text: String,
+        _ server: FakeAPIServer, config text: String, store: InMemoryStatusStore = InMemoryStatusStore(),
         _ body: @Sendable (ReconcileLoop, InMemoryStatusStore) async throws -> Void
     ) async throws {
         let cache = try TemporaryDirectory(prefix: "cache")
         defer { cache.remove() }
         let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
         let api = try TestReconciler.client(server)
-        let store = InMemoryStatusStore()
         let loop = ReconcileLoop(
             config: config, reconciler: TestReconciler.make(api: api, cache: cache, store: store),
             logger: TestReconciler.quiet)
@@ -136,6 +135,35 @@ struct LoopTrustTests {
             }
             #expect(try await store.status(of: "a") == nil, "a cancelled reconcile was recorded")
             await api.shutdown()
+        }
+    }
+
+    @Test("the recorded state of a service removed from the config goes at start, unless it is orphaned")
+    func forgetsRemovedServices() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            defer { remote.remove() }
+            try await remote.commit(["a/cm.yaml": Self.configMap("a", "1")])
+            let store = InMemoryStatusStore()
+            for name in ["gone", "orphan"] {
+                try await store.record(
+                    ReconcileAttempt(
+                        service: name, revision: "abc", result: .succeeded, startedAt: Date(), durationSeconds: 1))
+            }
+            // "orphan" still owns objects in the cluster.
+            let api = try TestReconciler.client(server)
+            try await ClusterInventory(api: api).save(
+                Inventory([InventoryEntry(line: "v1 ConfigMap default/left")!]), service: "orphan", revision: "abc",
+                replacing: nil)
+            await api.shutdown()
+            let text =
+                "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: a, github: r, k8s_yaml_dir: a}\n"
+            try await Self.withLoop(server, config: text, store: store) { loop, store in
+                let orphaned = try await Self.eventually { loop.orphans["orphan"] == 1 }
+                let forgotten = try await Self.eventually { try await store.status(of: "gone") == nil }
+                let kept = try await store.status(of: "orphan") != nil
+                #expect(orphaned && forgotten && kept, "orphaned \(orphaned), forgotten \(forgotten), kept \(kept)")
+            }
         }
     }
 }

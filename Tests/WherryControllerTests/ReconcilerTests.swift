@@ -131,7 +131,7 @@ struct ReconcilerTests {
         }
     }
 
-    @Test("after a restart the recorded state is known: nothing is re-applied")
+    @Test("after a restart the recorded state is known: nothing is re-applied, after one read of the cluster's record")
     func restartKeepsState() async throws {
         try await withSetup { setup, server in
             let state = try TemporaryDirectory(prefix: "state")
@@ -140,6 +140,17 @@ struct ReconcilerTests {
                 setup.service("a"), in: setup.config, trigger: .poll)
             server.resetRequests()
             let restarted = setup.reconciler(store: try SQLiteStatusStore(directory: state.path))
+            guard case .upToDate = await restarted.reconcile(setup.service("a"), in: setup.config, trigger: .poll)
+            else {
+                Issue.record("the restarted reconciler applied again")
+                return
+            }
+            // The cluster's record is read once (another replica may have applied since); nothing else.
+            #expect(
+                server.requests.map { "\($0.method) \($0.path)" } == [
+                    "GET /api/v1/namespaces/wherry-system/configmaps/wherry-inventory-a"
+                ])
+            server.resetRequests()
             guard case .upToDate = await restarted.reconcile(setup.service("a"), in: setup.config, trigger: .poll)
             else {
                 Issue.record("the restarted reconciler applied again")

@@ -95,6 +95,22 @@ struct TrustTests {
         }
     }
 
+    @Test("wherry sync killed mid-apply: what it wrote is pruned once Git drops it")
+    func killedSync() async throws {
+        try await FakeAPIServer.withServer { server in
+            let api = try TestReconciler.client(server)
+            let work = try TemporaryDirectory(prefix: "kill")
+            defer { work.remove() }
+            // Slow answers, so the kill lands in the middle of the apply.
+            server.responseDelay = .milliseconds(15)
+            let scenarios = KillScenarios(
+                api: api, kubeconfig: try KillScenarios.kubeconfig(server: server.baseURL, inDirectory: work.path),
+                namespace: "kill-\(ApplyScenarios.uniqueSuffix())")
+            try await scenarios.killedSyncStillPrunesWhatItWrote()
+            await api.shutdown()
+        }
+    }
+
     @Test("polls wait for the backoff after a failure; a new commit does not")
     func backoff() async throws { try await withLoop { s, _ in try await s.pollsRespectTheBackoff() } }
 

@@ -77,14 +77,12 @@ public struct InventoryKeeper: Sendable {
         return stored
     }
 
-    /// Services that have an inventory but are not in `config`: their objects are orphaned (left in place).
+    /// Services that have an inventory in the cluster but are not in `config`: their objects are orphaned (left in
+    /// place). The cluster's inventories decide: once `wherry prune --service` removed one, a copy left in a state
+    /// store does not bring the orphan back.
     public func orphans(in config: WherryConfig) async throws(KubeAPIError) -> [String: Inventory] {
         let configured = Set(config.services.map(\.name))
-        var all = try await loadAll().mapValues(\.inventory)
-        for service in (try? await store?.inventoryServices()) ?? [] where all[service] == nil {
-            if let copy = try? await store?.inventory(of: service) { all[service] = copy }
-        }
-        return all.filter { !configured.contains($0.key) && !$0.value.isEmpty }
+        return try await loadAll().mapValues(\.inventory).filter { !configured.contains($0.key) && !$0.value.isEmpty }
     }
 }
 

@@ -165,6 +165,17 @@ public final class ReconcileLoop: Service, Sendable {
             return
         }
         state.withLock { $0.orphans = orphans.mapValues(\.count) }
+        // The state of services neither configured nor orphaned is of no use any more.
+        do {
+            let forgotten = try await reconciler.store.retainOnly(Set(config.services.map(\.name)).union(orphans.keys))
+            if !forgotten.isEmpty {
+                logger.info(
+                    "Forgot the recorded state of services no longer configured",
+                    metadata: ["wherry.services": "\(forgotten.sorted().joined(separator: ", "))"])
+            }
+        } catch {
+            logger.warning("Cannot remove the state of removed services", metadata: ["wherry.error": "\(error)"])
+        }
         for (service, inventory) in orphans.sorted(by: { $0.key < $1.key }) {
             logger.warning(
                 "Service is no longer configured; its objects were left in the cluster",
