@@ -92,12 +92,16 @@ struct WriteFenceTests {
         try await FakeAPIServer.withServer { server in
             try await Self.withClient(server, KubeClientOptions(retryBaseDelay: .milliseconds(5))) { api in
                 let fence = WriteFence()
-                fence.open(until: .now + .milliseconds(300))
+                fence.open(until: .now + .seconds(60))
                 api.fenceWrites(with: fence)
                 server.failNext(1, status: 503, retryAfter: 1) { $0.isWrite }
-                let error = await #expect(throws: KubeAPIError.self) {
+                let write = Task {
                     try await api.apply(Self.path + "/late", object: Self.configMap("late"), options: ApplyOptions())
                 }
+                // The lease is lost while the client sleeps out the Retry-After.
+                while Self.writes(server, "late") == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                fence.close()
+                let error = await #expect(throws: KubeAPIError.self) { try await write.value }
                 #expect(error?.isFenced == true)
                 // The first attempt went out (and was answered 503); the retry, a second later, did not.
                 #expect(Self.writes(server, "late") == 1)
@@ -112,21 +116,22 @@ struct WriteFenceTests {
             // One connection: the write queues behind a slow read.
             try await Self.withClient(server, KubeClientOptions(maxConnections: 1)) { api in
                 _ = try await api.get("/api")
-                server.delayResponses(by: .seconds(1)) { $0.method == "GET" && $0.path == "/api/v1" }
+                server.delayResponses(by: .seconds(2)) { $0.method == "GET" && $0.path == "/api/v1" }
                 let fence = WriteFence()
-                fence.open(until: .now + .milliseconds(500))
+                fence.open(until: .now + .seconds(60))
                 api.fenceWrites(with: fence)
                 async let slow = api.get("/api/v1")
                 while server.requestsInFlight == 0 { try await Task.sleep(for: .milliseconds(10)) }
-                // The fence is open when the write is handed to the connection pool.
-                #expect(fence.isOpen)
-                let error = await #expect(throws: KubeAPIError.self) {
+                // The fence is open when the write is handed to the connection pool, and closes while it waits there.
+                let write = Task {
                     try await api.apply(
                         Self.path + "/queued", object: Self.configMap("queued"), options: ApplyOptions())
                 }
+                try await Task.sleep(for: .milliseconds(300))
+                fence.close()
+                let error = await #expect(throws: KubeAPIError.self) { try await write.value }
                 #expect(error?.isFenced == true)
                 _ = try await slow
-                #expect(!fence.isOpen)
                 #expect(Self.writes(server, "queued") == 0)
                 #expect(server.object(resource: "configmaps", namespace: "default", name: "queued") == nil)
             }

@@ -127,7 +127,8 @@ public final class FakeAPIServer: Sendable {
         let until = ContinuousClock.now + max(held.duration, minimum)
         while ContinuousClock.now < until, !Task.isCancelled {
             guard log.withLock({ $0.delayRules.contains { $0.id == held.id } }) else { return }
-            try? await Task.sleep(for: min(.milliseconds(20), until - ContinuousClock.now))
+            // Coarse steps: a hundred held requests must not keep a busy machine busier.
+            try? await Task.sleep(for: min(.milliseconds(100), until - ContinuousClock.now))
         }
     }
 
