@@ -102,7 +102,8 @@ public final class Notifier: Service, Sendable {
         for attempt in 0..<attempts {
             if attempt > 0 {
                 do {
-                    try await Task.sleep(for: retryBase * (1 << (attempt - 1)))
+                    try await Task.sleep(
+                        for: Backoff(initial: retryBase, maximum: retryBase * 64).delay(attempt: attempt))
                 } catch {
                     return "cancelled"
                 }

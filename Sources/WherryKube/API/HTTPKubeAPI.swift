@@ -246,9 +246,9 @@ public final class HTTPKubeAPI: KubeAPI {
 
     private func retryDelay(attempt: Int, retryAfter: Int?) -> Duration {
         if let retryAfter, retryAfter > 0 { return .seconds(min(retryAfter, 30)) }
-        let base = options.retryBaseDelay * (1 << min(attempt - 1, 10))
-        let capped = min(base, .seconds(5))
-        return capped / 2 + capped / 2 * Double.random(in: 0...1)
+        // Half fixed, half random: retries of many requests spread out, none comes sooner than half the delay.
+        let delay = Backoff(initial: options.retryBaseDelay, maximum: .seconds(5)).delay(attempt: attempt)
+        return delay / 2 + delay / 2 * Double.random(in: 0...1)
     }
 
     private static func encode(_ query: [(String, String)]) -> String {
