@@ -182,5 +182,34 @@ extension ConvergenceScenarios {
         }
         let stored = try #require(try await cluster.load(service: "a"))
         #expect(stored.inventory == two && stored.revision == "r2" && stored.digest == "d2")
+        // A ConfigMap created with a digest (by POST, another field manager's operation) still loses it to an
+        // intent write: a stale digest never outlives an apply under way.
+        let created = try await cluster.save(one, service: "b", revision: "r1", digest: "d1", replacing: nil)
+        #expect(created.digest == "d1")
+        _ = try await cluster.save(two, service: "b", revision: "r2", digest: nil, replacing: created)
+        #expect(try await cluster.load(service: "b")?.digest == nil)
+    }
+
+    /// While some configured service cannot be rendered, what left another service's Git is not pruned (that
+    /// service might hold it now), and the sync says so and fails, so it is tried again; once the render works,
+    /// the prune goes ahead.
+    public func deferredPruneIsRetried() async throws {
+        try await withHarness(
+            services: service("a") + service("b"),
+            files: [
+                "a/one.yaml": configMap("one"), "a/two.yaml": configMap("two"), "a/three.yaml": configMap("three"),
+                "b/own.yaml": configMap("own"),
+            ]
+        ) { harness in
+            _ = try await harness.sync()
+            try await harness.remote.commit(["a/three.yaml": nil, "b/own.yaml": "kind: [unclosed\n"])
+            let failure = Self.failure(try await harness.sync()["a"])
+            #expect(failure.contains("not pruned yet: service b could not be rendered"), "\(failure)")
+            #expect(try await exists(path("configmaps", "three")))
+            #expect(try await inventoryText("a").contains("/three"))
+            try await harness.remote.commit(["b/own.yaml": configMap("own")])
+            let changes = Self.changes(try await harness.sync()["a"])
+            #expect(changes.contains("ConfigMap/\(namespace)/three deleted"), "\(changes)")
+        }
     }
 }

@@ -83,7 +83,9 @@ public struct ClusterInventory: Sendable {
         var data: JSONObject = [
             "service": .string(service), "revision": .string(revision), "entries": .string(inventory.text),
         ]
-        if let digest { data["digest"] = .string(digest) }
+        // Always written, empty for none: a key left out of an apply may stay (another field manager, such as the
+        // create that made the ConfigMap, may own it), and a stale digest must never survive an intent write.
+        data["digest"] = .string(digest ?? "")
         var metadata: JSONObject = [
             "name": .string(Self.configMapName(service: service)), "namespace": .string(namespace),
             "labels": [
@@ -150,8 +152,9 @@ public struct ClusterInventory: Sendable {
     static func changedMeanwhile(_ service: String, request: String) -> KubeAPIError {
         KubeAPIError(
             code: 409, reason: "Conflict",
-            message: "the inventory of service \(service) was changed by another writer since it was read; it is "
-                + "read again and the sync retried", request: request)
+            message: "the inventory of service \(service) was changed by another writer (another Wherry, a `wherry "
+                + "sync` or `wherry prune`) since it was read, so it was not overwritten; the next attempt reads it "
+                + "again", request: request)
     }
 
     /// Removes a service's stored inventory (after `wherry prune --service` emptied it).
@@ -167,7 +170,7 @@ public struct ClusterInventory: Sendable {
         guard let text = configMap["data"]?["entries"]?.stringValue else { return nil }
         return StoredInventory(
             inventory: Inventory.parse(text).0, revision: configMap["data"]?["revision"]?.stringValue ?? "",
-            digest: configMap["data"]?["digest"]?.stringValue,
+            digest: configMap["data"]?["digest"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             resourceVersion: configMap["metadata"]?["resourceVersion"]?.stringValue)
     }
 }
