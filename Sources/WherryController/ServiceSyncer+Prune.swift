@@ -20,11 +20,14 @@ extension ServiceSyncer {
                     result.changes.entries.append(
                         ChangeSetEntry(ref: entry.ref, action: .kept, note: "moved to service \(owner)"))
                 } else if !unrendered.isEmpty {
+                    // Not pruned, and not done either: the sync fails (transient) so it is tried again, and the
+                    // apply is not recorded as complete.
                     let names = unrendered.prefix(3).joined(separator: ", ")
-                    result.changes.entries.append(
-                        ChangeSetEntry(
-                            ref: entry.ref, action: .kept,
-                            note: "not pruned yet: service \(names) could not be rendered and may hold it now"))
+                    result.failures.append(
+                        ObjectFailure(
+                            ref: entry.ref,
+                            message: "not pruned yet: service \(names) could not be rendered and may hold it now; "
+                                + "it is tried again", reason: "Deferred", isTransient: true))
                     result.retained.append(entry)
                 } else {
                     toPrune.append(entry)

@@ -78,6 +78,9 @@ struct TrustE2ETests {
         await api.shutdown()
     }
 
+    @Test("a prune held back by a service that cannot be rendered fails the sync and goes ahead once it renders")
+    func deferredPrune() async throws { try await withScenarios { try await $0.deferredPruneIsRetried() } }
+
     @Test("polls wait for the backoff after a failure; a new commit does not")
     func backoff() async throws { try await withLoop { try await $0.pollsRespectTheBackoff() } }
 

@@ -111,6 +111,9 @@ struct TrustTests {
         }
     }
 
+    @Test("a prune held back by a service that cannot be rendered fails the sync and goes ahead once it renders")
+    func deferredPrune() async throws { try await withScenarios { s, _ in try await s.deferredPruneIsRetried() } }
+
     @Test("polls wait for the backoff after a failure; a new commit does not")
     func backoff() async throws { try await withLoop { s, _ in try await s.pollsRespectTheBackoff() } }
 
