@@ -30,7 +30,8 @@ public enum ReconcileOutcome: Sendable {
     case upToDate(revision: String, treeHash: String)
     /// Rendered and applied; recorded as succeeded.
     case applied(SyncResult, treeHash: String)
-    /// Applied, but the health wait gave way to a newer commit; not recorded (the newer commit runs next).
+    /// Applied, but the health wait gave way to a newer commit that changes the service (it runs next) or to a
+    /// shutdown; recorded as such, neither success nor failure.
     case superseded(SyncResult)
     /// Failed at rendering or applying; recorded as failed, the applied revision unchanged.
     case failed(SyncError)
@@ -66,6 +67,7 @@ public struct Reconciler: Sendable {
         do {
             let located = try await locate(service, in: config, resolved: resolved)
             attempt.located(located)
+            interruption?.located = located.commit
             if await isUpToDate(located, previous: previous, trigger: trigger, logger: attempt.logger) {
                 return .upToDate(revision: located.commit, treeHash: located.treeHash)
             }
@@ -85,9 +87,10 @@ public struct Reconciler: Sendable {
             var result = try await syncer.applyObjects(plan, options: options)
             let pruned = await syncer.prune(plan, options: options)
             try await syncer.recordInventory(&plan, pruned: pruned, result: &result, dryRun: false)
-            if service.wait, try await !waitForHealth(plan, result: result, interruption: interruption) {
-                attempt.logger.info("Health wait ended early: a newer commit is applied next")
-                return .superseded(result)
+            if service.wait,
+                let reason = try await waitForHealth(plan, result: result, in: config, interruption: interruption)
+            {
+                return await superseded(result, reason: reason, attempt: attempt)
             }
             return await succeeded(result, attempt: attempt)
         } catch {
@@ -144,30 +147,58 @@ public struct Reconciler: Sendable {
         }
     }
 
-    /// Wait for health: `true` once healthy, `false` when `interruption` ended the wait first.
+    /// Wait for health: `nil` once healthy, else why the wait ended early: a newer head of the branch that changes
+    /// what this service renders (a commit that does not leaves the wait alone), or a shutdown.
     private func waitForHealth(
-        _ plan: ServicePlan, result: SyncResult, interruption: WaitInterruption?
-    ) async throws(SyncError) -> Bool {
+        _ plan: ServicePlan, result: SyncResult, in config: WherryConfig, interruption: WaitInterruption?
+    ) async throws(SyncError) -> String? {
         guard let interruption else {
             try await syncer.waitForHealth(plan, result: result)
-            return true
+            return nil
         }
-        let healthy: Result<Bool, SyncError> = await withTaskGroup(of: Result<Bool, SyncError>?.self) { group in
+        typealias Ended = Result<String?, SyncError>
+        let ended: Ended = await withTaskGroup(of: Ended?.self) { group in
             group.addTask {
                 do throws(SyncError) {
                     try await syncer.waitForHealth(plan, result: result)
-                    return .success(true)
+                    return .success(nil)
                 } catch {
                     return .failure(error)
                 }
             }
-            group.addTask { await interruption.wait() == nil ? nil : .success(false) }
-            var first: Result<Bool, SyncError>?
+            group.addTask {
+                await supersedingReason(plan, in: config, interruption: interruption).map { .success($0) }
+            }
+            var first: Ended?
             while first == nil, let next = await group.next() { first = next }
             group.cancelAll()
-            return first ?? .success(false)
+            return first ?? .success(nil)
         }
-        return try healthy.get()
+        return try ended.get()
+    }
+
+    /// Waits for a signal that should end the health wait of `plan`; `nil` when cancelled first.
+    private func supersedingReason(
+        _ plan: ServicePlan, in config: WherryConfig, interruption: WaitInterruption
+    ) async -> String? {
+        var index = 0
+        while let signal = await interruption.signal(at: index) {
+            index += 1
+            switch signal {
+            case .shutdown:
+                return "the controller is shutting down"
+            case .newHead(let head) where head != plan.commit:
+                // Only a commit that changes what this service renders is worth more than the wait.
+                guard
+                    let next = try? await syncer.renderer.locate(plan.service, in: config, resolved: .success(head)),
+                    next.treeHash != plan.rendered.treeHash
+                else { continue }
+                return "commit \(head.prefix(12)) changes the service; it is applied next"
+            case .newHead:
+                continue
+            }
+        }
+        return nil
     }
 
     // MARK: - Record
@@ -214,6 +245,19 @@ public struct Reconciler: Sendable {
         }
         attempt.logger.info("Reconciled service", metadata: ["wherry.changes": "\(result.changes.summary)"])
         return .applied(result, treeHash: tree)
+    }
+
+    private func superseded(_ result: SyncResult, reason: String, attempt: Attempt) async -> ReconcileOutcome {
+        await record(
+            ReconcileAttempt(
+                service: attempt.service.name, revision: result.commit, treeHash: attempt.tree, result: .superseded,
+                error: "health wait ended early: \(reason)", counts: result.changes.counts,
+                startedAt: attempt.started, durationSeconds: attempt.seconds),
+            logger: attempt.logger)
+        attempt.logger.info(
+            "Applied; the health wait ended early",
+            metadata: ["wherry.reason": "\(reason)", "wherry.changes": "\(result.changes.summary)"])
+        return .superseded(result)
     }
 
     private func failed(_ error: SyncError, attempt: Attempt) async -> ReconcileOutcome {

@@ -151,8 +151,13 @@ public struct LoopScenarios: Sendable {
         ) { running in
             let path = "/apis/apps/v1/namespaces/\(namespace)/deployments/db"
             #expect(try await Self.eventually { (try? await api.get(path)) != nil }, "db was not applied")
-            // db now waits for a rollout that cannot finish (no Pod ever runs here).
-            try await Task.sleep(for: .seconds(2))
+            // db now waits for a rollout that cannot finish (no Pod ever runs here). A commit that does not change db
+            // leaves the wait alone.
+            try await Task.sleep(for: .seconds(1))
+            try await running.remote.commit(["other/readme.txt": "not a manifest"])
+            try await Task.sleep(for: .seconds(3))
+            let interrupted = try await running.store.history(of: "db").contains { $0.result == .superseded }
+            #expect(!interrupted, "a commit that does not change db ended its health wait")
             let started = ContinuousClock.now
             try await running.remote.commit(["db/deploy.yaml": deployment("db", replicas: 0)])
             #expect(
@@ -165,6 +170,9 @@ public struct LoopScenarios: Sendable {
                     (try? await api.get("/api/v1/namespaces/\(namespace)/configmaps/app")) != nil
                 }, "the dependent service did not follow")
             #expect(try await running.store.status(of: "db")?.lastResult == .succeeded)
+            // The apply whose wait gave way is in the history, with what it changed.
+            let superseded = try await running.store.history(of: "db").filter { $0.result == .superseded }
+            #expect(superseded.count == 1 && (superseded.first?.counts[.created] ?? 0) >= 1, "\(superseded)")
         }
     }
 }

@@ -48,6 +48,8 @@ public final class ReconcileLoop: Service, Sendable {
         var lastCompared: [String: Double] = [:]
         /// Services waiting for a dependency, with the dependency they wait for.
         var blocked: [String: String] = [:]
+        /// Repositories to poll now rather than at the end of the poll interval (a push webhook arrived).
+        var wake: Set<String> = []
         /// The strongest trigger a blocked service was asked with (a manual sync must not become a poll).
         var blockedTriggers: [String: ReconcileTrigger] = [:]
         /// Services that have an inventory but are no longer configured, with how many objects they left.
@@ -105,7 +107,9 @@ public final class ReconcileLoop: Service, Sendable {
     /// Asks for a reconcile of one service; `false` when no such service is configured.
     @discardableResult
     public func trigger(service name: String, _ trigger: ReconcileTrigger) -> Bool {
-        guard config.services.contains(where: { $0.name == name }) else { return false }
+        guard let service = config.service(named: name) else { return false }
+        // A push may have moved the branch: its poller asks now (a running health wait then sees the new head).
+        if trigger == .webhook { state.withLock { _ = $0.wake.insert(service.repository) } }
         enqueue(name, trigger, newCommit: true)
         return true
     }
@@ -192,6 +196,7 @@ public final class ReconcileLoop: Service, Sendable {
         var logger = self.logger
         logger[metadataKey: "wherry.repo"] = "\(repository.displayName)"
         var failing = false
+        var lastHead: String?
         while !Task.isCancelled {
             let head: Result<String, GitError>
             do {
@@ -213,12 +218,20 @@ public final class ReconcileLoop: Service, Sendable {
             case .success(let commit):
                 if failing { logger.notice("Repository reachable again") }
                 failing = false
+                if commit != lastHead, lastHead != nil, reconciler.syncer.applyer == nil {
+                    // A new commit: read every service's record in the cluster again with one LIST (a `wherry sync`
+                    // or another Wherry may have written since), so the up-to-date checks that follow cost nothing.
+                    if (try? await reconciler.syncer.inventories.loadAll()) == nil {
+                        reconciler.syncer.inventories.forgetRecorded()
+                    }
+                }
+                lastHead = commit
                 for service in services where !service.suspend {
                     // Not reconciled at this head yet; a new commit unless it was already tried (and failed) at it.
                     let (pending, newCommit) = state.withLock {
                         ($0.seen[service.name] != commit, $0.attempted[service.name] != commit)
                     }
-                    if pending { enqueue(service.name, .poll, newCommit: newCommit) }
+                    if pending { enqueue(service.name, .poll, newCommit: newCommit, head: commit) }
                 }
             case .failure(let error):
                 // Said once per failure streak; the services keep what they applied.
@@ -227,7 +240,16 @@ public final class ReconcileLoop: Service, Sendable {
                 failing = true
             }
             let seconds = Double(max(1, config.pollInterval)) * Double.random(in: 0.9...1.1)
-            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            await sleep(seconds: seconds, unlessWoken: repository.key)
+        }
+    }
+
+    /// Sleeps `seconds`, or less when a webhook asks for a poll of `repository`.
+    private func sleep(seconds: Double, unlessWoken repository: String) async {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while !Task.isCancelled, ContinuousClock.now < deadline {
+            if state.withLock({ $0.wake.remove(repository) != nil }) { return }
+            try? await Task.sleep(for: min(.milliseconds(200), deadline - ContinuousClock.now))
         }
     }
 
@@ -274,18 +296,20 @@ public final class ReconcileLoop: Service, Sendable {
 
     // MARK: - Running
 
-    private func enqueue(_ name: String, _ trigger: ReconcileTrigger, newCommit: Bool) {
+    /// Asks for a run of `name`; `head` is the branch head a poll saw. When the service is running at another
+    /// commit, its health wait hears of the new head (and ends if that commit changes the service).
+    private func enqueue(_ name: String, _ trigger: ReconcileTrigger, newCommit: Bool, head: String? = nil) {
         let now = self.now
         let (start, interruption) = state.withLock { state -> (Bool, WaitInterruption?) in
-            let running = state.schedules[name]?.running ?? false
             let start =
                 !state.stopping
                 && state.schedules[name, default: ServiceSchedule()].request(trigger, newCommit: newCommit, now: now)
-            // A newer commit (or a sync asked for) while the service waits for health: stop waiting, run it next.
-            let interrupts = running && newCommit && trigger != .retry && trigger != .drift
-            return (start, interrupts ? state.interruptions[name] : nil)
+            guard let head, let running = state.interruptions[name], running.located != head,
+                !running.signals.contains(.newHead(head))
+            else { return (start, nil) }
+            return (start, running)
         }
-        interruption?.interrupt("a newer \(trigger == .manual ? "sync was asked for" : "commit arrived")")
+        if let head { interruption?.send(.newHead(head)) }
         guard start else { return }
         let item = Work(service: name, trigger: trigger)
         state.withLock { state in
@@ -323,7 +347,14 @@ public final class ReconcileLoop: Service, Sendable {
             // Kept, so a manual sync asked for now still runs as one when the dependency is ready.
             state.blockedTriggers[service.name] = ServiceSchedule.stronger(
                 state.blockedTriggers[service.name], item.trigger)
-            _ = state.schedules[service.name, default: ServiceSchedule()].finished(succeeded: nil, now: time)
+            // A trigger that arrived meanwhile (a manual sync) is kept for when the dependency is ready too.
+            if let pending = state.schedules[service.name, default: ServiceSchedule()].finished(
+                succeeded: nil, now: time)
+            {
+                state.schedules[service.name]?.abandonRun()
+                state.blockedTriggers[service.name] = ServiceSchedule.stronger(
+                    state.blockedTriggers[service.name], pending)
+            }
             return (dependency, state.blocked[service.name] != dependency)
         }
         if let dependency = waitingFor {
@@ -349,7 +380,7 @@ public final class ReconcileLoop: Service, Sendable {
             if case .success(let head)? = resolved { state.attempted[service.name] = head }
             state.interruptions[service.name] = interruption
             // A shutdown that began meanwhile does not wait for this service's health either.
-            if state.stopping { interruption.interrupt("shutting down") }
+            if state.stopping { interruption.send(.shutdown) }
         }
         let outcome = await reconciler.reconcile(
             service, in: config, resolved: resolved, trigger: item.trigger, interruption: interruption)
@@ -363,9 +394,11 @@ public final class ReconcileLoop: Service, Sendable {
         case .upToDate(let revision, _):
             succeeded = true
             commit = revision
-        case .failed(let error):
+        case .failed:
             succeeded = false
-            if !error.commit.isEmpty { state.withLock { $0.attempted[service.name] = error.commit } }
+            // The commit it failed at (also when a webhook or manual sync resolved it): polls of it wait for the
+            // backoff.
+            if let located = interruption.located { state.withLock { $0.attempted[service.name] = located } }
         case .suspended, .cancelled, .superseded:
             succeeded = nil
         }
@@ -435,8 +468,14 @@ public final class ReconcileLoop: Service, Sendable {
                     error: message))
         case .upToDate:
             state.withLock { $0.notifiedError[service.name] = nil }
-        case .suspended, .cancelled, .superseded:
-            // A superseded apply is told with the commit that follows it.
+        case .superseded(let result):
+            // Applied: told like any apply that changed something (its health was not waited for).
+            guard result.changes.hasChanges else { return }
+            notify(
+                DeployNotification(
+                    service: service.name, repository: repository, revision: result.commit, succeeded: true,
+                    changes: result.changes.counts))
+        case .suspended, .cancelled:
             break
         }
     }
@@ -450,7 +489,7 @@ public final class ReconcileLoop: Service, Sendable {
         }
         input?.finish()
         // Applies in flight finish; their health waits do not hold the shutdown (nothing is recorded for them).
-        for interruption in interruptions { interruption.interrupt("shutting down") }
+        for interruption in interruptions { interruption.send(.shutdown) }
     }
 
     /// Seconds since the loop was made, on a monotonic clock.

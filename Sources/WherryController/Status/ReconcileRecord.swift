@@ -5,6 +5,9 @@ public import WherryModel
 public enum ReconcileResult: String, Sendable, Hashable, Codable {
     case succeeded
     case failed
+    /// Applied, but its health wait gave way to a newer commit that changes the service (applied right after);
+    /// neither a success (health was not seen) nor a failure (nothing failed).
+    case superseded
 }
 
 /// One reconcile attempt of one service, as the controller reports it to a ``StatusStore``.
