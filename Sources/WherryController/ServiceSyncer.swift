@@ -115,6 +115,8 @@ public struct ServiceSyncer: Sendable {
     public let inventories: InventoryKeeper
     /// An external applier (kubectl, nokube) that applies instead of the native one; `nil`: native.
     public var applyer: (any Applyer)?
+    /// The leader's write fence (`--leader-elect`): an external applier is not started once it is closed.
+    public var fence: WriteFence?
     let logger: Logger
 
     public init(
@@ -171,6 +173,15 @@ public struct ServiceSyncer: Sendable {
     ) async throws(SyncError) -> SyncResult {
         let service = rendered.service
         try Self.refuseEmpty(rendered)
+        if let fence, !dryRun {
+            do {
+                try fence.check("\(applyer.name) apply of service \(service.name)")
+            } catch {
+                throw .apply(
+                    service: service.name, commit: rendered.commit,
+                    ApplyError(cluster: error, server: manager.api.server))
+            }
+        }
         do {
             let changes = try await applyer.apply(
                 namespaceObject(for: service) + rendered.objects, service: service.name, dryRun: dryRun)

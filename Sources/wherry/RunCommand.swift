@@ -103,6 +103,10 @@ struct RunCommand: AsyncParsableCommand {
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
             inventories: kube.inventories(api, store: store))
         syncer.applyer = try await kube.installApplyer(config, stateDirectory: options.stateDirectory(config))
+        // Only the leader writes, and only while its lease cannot have expired: the native client checks this fence
+        // before every write, and an external applier (kubectl, nokube) is not started once it is closed.
+        let fence = leaderElect ? WriteFence() : nil
+        syncer.fence = fence
         let notifier = Notifier(url: config.notificationURL(environment: ProcessInfo.processInfo.environment))
         let registry = PrometheusCollectorRegistry()
         let loop = ReconcileLoop(
@@ -120,9 +124,8 @@ struct RunCommand: AsyncParsableCommand {
         let elector = leaseClient.map { client in
             LeaderElector(
                 api: client, namespace: kube.namespace, identity: identity ?? Self.defaultIdentity(),
-                timings: timings, pod: Self.ownPod())
+                timings: timings, pod: Self.ownPod(), fence: fence ?? WriteFence())
         }
-        // Only the leader writes, and only while its lease cannot have expired.
         if let elector { api.fenceWrites(with: elector.fence) }
         let drain = BoundedDrain(loop, limit: drainLimit)
         let (host, port) = Self.address(listen)!
