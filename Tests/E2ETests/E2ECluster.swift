@@ -18,4 +18,23 @@ enum E2ECluster {
     static func api(kubeconfig path: String = kubeconfig) throws -> HTTPKubeAPI {
         try HTTPKubeAPI(connection: KubeConnection(try KubeConfigLoader().load(explicitPath: path)), logger: quiet)
     }
+
+    /// Runs `body` with scenarios made on a fresh client of the cluster, then cleans up and closes the client, also
+    /// when `body` throws.
+    static func with<Scenarios>(
+        _ make: (HTTPKubeAPI) -> Scenarios, cleanUp: (Scenarios) async -> Void,
+        _ body: (Scenarios) async throws -> Void
+    ) async throws {
+        let api = try api()
+        let scenarios = make(api)
+        do {
+            try await body(scenarios)
+        } catch {
+            await cleanUp(scenarios)
+            await api.shutdown()
+            throw error
+        }
+        await cleanUp(scenarios)
+        await api.shutdown()
+    }
 }

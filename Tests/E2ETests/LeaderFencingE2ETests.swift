@@ -14,18 +14,8 @@ import WherryTesting
     .enabled(
         if: ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"] != nil, "WHERRY_E2E_KUBECONFIG is not set"))
 struct LeaderFencingE2ETests {
-    /// The `wherry` binary of this build (`swift build` makes it next to the test bundle).
-    static let binary: String = {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("wherry").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { break }
-        }
-        return url.path + "/.build/debug/wherry"
-    }()
+    /// The `wherry` binary of this build.
+    static var binary: String { KillScenarios.binary }
 
     /// A started `wherry run` and the port it listens on.
     private struct Running {

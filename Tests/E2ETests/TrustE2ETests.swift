@@ -12,31 +12,15 @@ import WherryScenarios
         if: ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"] != nil, "WHERRY_E2E_KUBECONFIG is not set"))
 struct TrustE2ETests {
     private func withScenarios(_ body: (ConvergenceScenarios) async throws -> Void) async throws {
-        let api = try E2ECluster.api()
-        let scenarios = ConvergenceScenarios(api: api, namespace: "wherry-e2e-\(ApplyScenarios.uniqueSuffix())")
-        do {
-            try await body(scenarios)
-        } catch {
-            await scenarios.cleanUp()
-            await api.shutdown()
-            throw error
-        }
-        await scenarios.cleanUp()
-        await api.shutdown()
+        try await E2ECluster.with(
+            { ConvergenceScenarios(api: $0, namespace: "wherry-e2e-\(ApplyScenarios.uniqueSuffix())") },
+            cleanUp: { await $0.cleanUp() }, body)
     }
 
     private func withLoop(_ body: (LoopScenarios) async throws -> Void) async throws {
-        let api = try E2ECluster.api()
-        let scenarios = LoopScenarios(api: api, namespace: "wherry-e2e-\(ApplyScenarios.uniqueSuffix())")
-        do {
-            try await body(scenarios)
-        } catch {
-            await scenarios.cleanUp()
-            await api.shutdown()
-            throw error
-        }
-        await scenarios.cleanUp()
-        await api.shutdown()
+        try await E2ECluster.with(
+            { LoopScenarios(api: $0, namespace: "wherry-e2e-\(ApplyScenarios.uniqueSuffix())") },
+            cleanUp: { await $0.cleanUp() }, body)
     }
 
     @Test("a Namespace holding a protected object is kept, and pruned once the object is gone")
@@ -64,18 +48,13 @@ struct TrustE2ETests {
 
     @Test("wherry sync killed mid-apply: what it wrote is pruned once Git drops it")
     func killedSync() async throws {
-        let api = try E2ECluster.api()
-        let scenarios = KillScenarios(
-            api: api, kubeconfig: E2ECluster.kubeconfig, namespace: "wherry-e2e-\(ApplyScenarios.uniqueSuffix())")
-        do {
-            try await scenarios.killedSyncStillPrunesWhatItWrote()
-        } catch {
-            await scenarios.cleanUp()
-            await api.shutdown()
-            throw error
-        }
-        await scenarios.cleanUp()
-        await api.shutdown()
+        try await E2ECluster.with(
+            {
+                KillScenarios(
+                    api: $0, kubeconfig: E2ECluster.kubeconfig,
+                    namespace: "wherry-e2e-\(ApplyScenarios.uniqueSuffix())")
+            }, cleanUp: { await $0.cleanUp() }
+        ) { try await $0.killedSyncStillPrunesWhatItWrote() }
     }
 
     @Test("a prune held back by a service that cannot be rendered fails the sync and goes ahead once it renders")

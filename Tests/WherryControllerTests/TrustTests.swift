@@ -12,14 +12,15 @@ import WherryTesting
 /// scenarios run in E2E).
 @Suite("Trust: prune, intent, records and the loop against FakeAPIServer")
 struct TrustTests {
-    private func withScenarios(
-        _ body: @Sendable (ConvergenceScenarios, FakeAPIServer) async throws -> Void
+    /// Runs `body` with scenarios made on a client of a fresh FakeAPIServer.
+    private func with<Scenarios: Sendable>(
+        _ make: @escaping @Sendable (HTTPKubeAPI) -> Scenarios,
+        _ body: @Sendable (Scenarios, FakeAPIServer) async throws -> Void
     ) async throws {
         try await FakeAPIServer.withServer { server in
             let api = try TestReconciler.client(server)
-            let scenarios = ConvergenceScenarios(api: api, namespace: "trust-\(ApplyScenarios.uniqueSuffix())")
             do {
-                try await body(scenarios, server)
+                try await body(make(api), server)
             } catch {
                 await api.shutdown()
                 throw error
@@ -28,18 +29,14 @@ struct TrustTests {
         }
     }
 
+    private func withScenarios(
+        _ body: @Sendable (ConvergenceScenarios, FakeAPIServer) async throws -> Void
+    ) async throws {
+        try await with({ ConvergenceScenarios(api: $0, namespace: "trust-\(ApplyScenarios.uniqueSuffix())") }, body)
+    }
+
     private func withLoop(_ body: @Sendable (LoopScenarios, FakeAPIServer) async throws -> Void) async throws {
-        try await FakeAPIServer.withServer { server in
-            let api = try TestReconciler.client(server)
-            let scenarios = LoopScenarios(api: api, namespace: "loop-\(ApplyScenarios.uniqueSuffix())")
-            do {
-                try await body(scenarios, server)
-            } catch {
-                await api.shutdown()
-                throw error
-            }
-            await api.shutdown()
-        }
+        try await with({ LoopScenarios(api: $0, namespace: "loop-\(ApplyScenarios.uniqueSuffix())") }, body)
     }
 
     @Test("a Namespace holding a protected object is kept, and pruned once the object is gone")
