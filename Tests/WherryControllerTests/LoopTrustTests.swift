@@ -37,16 +37,21 @@ struct LoopTrustTests {
             config: config, reconciler: TestReconciler.make(api: api, cache: cache, store: store),
             logger: TestReconciler.quiet)
         let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: TestReconciler.quiet)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                try await body(loop, store)
-            } catch {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                do {
+                    try await body(loop, store)
+                } catch {
+                    await group.triggerGracefulShutdown()
+                    throw error
+                }
                 await group.triggerGracefulShutdown()
-                throw error
+                try await tasks.waitForAll()
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+        } catch {
+            await api.shutdown()
+            throw error
         }
         await api.shutdown()
     }
@@ -129,12 +134,12 @@ struct LoopTrustTests {
                 return await reconciler.reconcile(service, in: config, trigger: .poll)
             }
             let outcome = await task.value
+            await api.shutdown()
             guard case .cancelled = outcome else {
                 Issue.record("a cancelled reconcile ended as \(outcome)")
                 return
             }
             #expect(try await store.status(of: "a") == nil, "a cancelled reconcile was recorded")
-            await api.shutdown()
         }
     }
 

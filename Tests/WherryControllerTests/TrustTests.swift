@@ -78,7 +78,6 @@ struct TrustTests {
     func unknownScope() async throws {
         try await FakeAPIServer.withServer { server in
             let api = try TestReconciler.client(server)
-            defer { Task { await api.shutdown() } }
             let role = KubeObject(body: [
                 "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": ["name": "reader"],
             ])
@@ -89,6 +88,7 @@ struct TrustTests {
             await #expect(throws: ApplyError.self) {
                 _ = try await failing.inventory(of: [role], defaultNamespace: "default")
             }
+            await api.shutdown()
         }
     }
 
@@ -103,7 +103,12 @@ struct TrustTests {
             let scenarios = KillScenarios(
                 api: api, kubeconfig: try KillScenarios.kubeconfig(server: server.baseURL, inDirectory: work.path),
                 namespace: "kill-\(ApplyScenarios.uniqueSuffix())")
-            try await scenarios.killedSyncStillPrunesWhatItWrote()
+            do {
+                try await scenarios.killedSyncStillPrunesWhatItWrote()
+            } catch {
+                await api.shutdown()
+                throw error
+            }
             await api.shutdown()
         }
     }
