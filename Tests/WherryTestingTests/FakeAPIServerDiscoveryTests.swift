@@ -50,13 +50,19 @@ import WherryTesting
 
     @Test func unknownPathsAnswerNotFoundStatus() async throws {
         try await FakeAPIServer.withServer { server in
-            for path in ["/apis/example.com/v1", "/api/v1/widgets", "/apis/apps/v1/namespaces/a/widgets/x", "/nope"] {
+            for path in ["/api/v1/widgets", "/apis/apps/v1/namespaces/a/widgets/x", "/apis/apps/v2/deployments"] {
                 let result = try await Curl.get(server.baseURL + path)
                 #expect(result.status == 404, "\(path)")
                 #expect(result.json["kind"] == "Status")
                 #expect(result.json["status"] == "Failure")
                 #expect(result.json["message"] == "the server could not find the requested resource")
                 #expect(result.json["code"] == 404)
+            }
+            // Paths outside the built-in groups reach the real server's fallback handler: plain text, no Status.
+            for path in ["/apis/example.com/v1", "/apis/example.com/v1/namespaces/a/widgets/x", "/nope"] {
+                let result = try await Curl.get(server.baseURL + path)
+                #expect(result.status == 404, "\(path)")
+                #expect(result.text == "404 page not found\n", "\(path)")
             }
             let missing = try await Curl.get(server.baseURL + "/apis/apps/v1/namespaces/a/deployments/web")
             #expect(missing.json["message"] == "deployments.apps \"web\" not found")

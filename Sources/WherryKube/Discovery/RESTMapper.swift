@@ -38,8 +38,10 @@ public struct ResourceMapping: Sendable, Hashable {
 public actor RESTMapper {
     private let api: any KubeAPI
     private var mappings: [GroupVersionKind: ResourceMapping] = [:]
-    /// Namespaced resources that can be listed, one version per group and resource.
-    private var namespacedListable: [ResourceMapping] = []
+    /// One mapping per `group/kind`, at the first version discovery lists (the group's preferred one first).
+    private var byGroupKind: [String: ResourceMapping] = [:]
+    /// Namespaced resources that can be listed and deleted, one version per group and resource.
+    private var namespacedDeletable: [ResourceMapping] = []
     private var loaded = false
     /// Group versions whose discovery failed at the last refresh, with the reason.
     private var unavailable: [String: String] = [:]
@@ -80,6 +82,27 @@ public actor RESTMapper {
             request: "discovery")
     }
 
+    /// The mapping for a group and kind at any version the server serves (the preferred one first): where an object
+    /// stored at a version no longer served lives now. Uses what discovery read last; throws `NoKindMatch` only when
+    /// no version of the kind is served and every version of its group answered discovery, `DiscoveryFailed` when one
+    /// did not (it may serve the kind).
+    public func mapping(group: String, kind: String) async throws(KubeAPIError) -> ResourceMapping {
+        if !loaded { try await refresh() }
+        if let mapping = byGroupKind[group + "/" + kind] { return mapping }
+        let down = unavailable.filter { GroupVersionKind(apiVersion: $0.key, kind: kind).group == group }
+        if !down.isEmpty {
+            throw KubeAPIError(
+                code: 503, reason: "DiscoveryFailed",
+                message: "the API server could not list \(down.keys.sorted().joined(separator: ", ")) to find "
+                    + "\(kind): \(down.values.sorted().joined(separator: "; "))",
+                request: "discovery")
+        }
+        let scope = group.isEmpty ? "the core group" : "group \(group)"
+        throw KubeAPIError(
+            code: 404, reason: "NoKindMatch", message: "the cluster serves no kind \(kind) in \(scope) at any version",
+            request: "discovery")
+    }
+
     /// The mapping for an object, with the error naming the object.
     public func mapping(for object: KubeObject) async throws(KubeAPIError) -> ResourceMapping {
         do {
@@ -96,10 +119,23 @@ public actor RESTMapper {
         if !loaded { try await refresh() }
     }
 
-    /// Every namespaced resource that can be listed, one version each: what a Namespace can hold.
+    /// Every namespaced resource that can be listed and deleted, one version each: what deleting a Namespace
+    /// deletes (read-only kinds such as metrics.k8s.io's PodMetrics are not stored in it). Reads discovery anew, since
+    /// a kind added since the last read may hold objects there. Throws `DiscoveryFailed` while discovery of any group
+    /// version fails (an aggregated API that is down): its objects in the Namespace cannot be seen, so the list
+    /// would not be whole.
     public func namespacedResources() async throws(KubeAPIError) -> [ResourceMapping] {
-        if !loaded { try await refresh() }
-        return namespacedListable
+        try await refresh()
+        guard unavailable.isEmpty else {
+            let names = unavailable.keys.sorted()
+            throw KubeAPIError(
+                code: 503, reason: "DiscoveryFailed",
+                message: "discovery of \(names.joined(separator: ", ")) failed ("
+                    + names.map { unavailable[$0] ?? "" }.joined(separator: "; ")
+                    + "), so what a namespace holds of those APIs cannot be listed",
+                request: "discovery")
+        }
+        return namespacedDeletable
     }
 
     /// Forgets what was learnt; the next lookup reads discovery again.
@@ -155,12 +191,16 @@ public actor RESTMapper {
             return (groupVersion, await Self.fetch(path, from: api))
         }
         var fresh: [GroupVersionKind: ResourceMapping] = [:]
-        var listable: [String: ResourceMapping] = [:]
+        var groupKinds: [String: ResourceMapping] = [:]
+        var deletable: [String: ResourceMapping] = [:]
         unavailable = [:]
         for (groupVersion, outcome) in lists {
             let list: JSONValue
             switch outcome {
             case .success(let value): list = value
+            case .failure(let error) where error.isNotFound:
+                // Listed a moment ago, served no more (a CRD version just stopped being served): nothing to see.
+                continue
             case .failure(let error):
                 unavailable[groupVersion] = error.message
                 continue
@@ -173,13 +213,17 @@ public actor RESTMapper {
                 let mapping = ResourceMapping(
                     groupVersionKind: gvk, resource: name, namespaced: resource["namespaced"] == .bool(true))
                 fresh[gvk] = mapping
+                if groupKinds[gvk.group + "/" + kind] == nil { groupKinds[gvk.group + "/" + kind] = mapping }
                 let verbs = resource["verbs"]?.arrayValue ?? []
                 let key = gvk.group + "/" + name
-                if mapping.namespaced, verbs.contains("list"), listable[key] == nil { listable[key] = mapping }
+                if mapping.namespaced, verbs.contains("list"), verbs.contains("delete"), deletable[key] == nil {
+                    deletable[key] = mapping
+                }
             }
         }
         mappings = fresh
-        namespacedListable = listable.values.sorted { $0.resource < $1.resource }
+        byGroupKind = groupKinds
+        namespacedDeletable = deletable.values.sorted { $0.resource < $1.resource }
         loaded = true
     }
 

@@ -18,9 +18,13 @@ struct APIResource: Sendable, Hashable {
     var hasStatus: Bool = true
     /// Whether a CustomResourceDefinition defines it.
     var isCustom: Bool = false
+    /// Whether it can only be read (`get`, `list`), as an aggregated API such as metrics.k8s.io serves its kinds:
+    /// nothing of it is stored in a namespace, and writes answer 405.
+    var readOnly: Bool = false
 
     /// Verbs of the main resource, as discovery lists them.
     var verbs: [String] {
+        if readOnly { return ["get", "list"] }
         let all = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
         return name == "namespaces" ? all.filter { $0 != "deletecollection" } : all
     }
@@ -65,7 +69,11 @@ struct APIResource: Sendable, Hashable {
         APIResource("coordination.k8s.io", "leases", "Lease", status: false),
         APIResource(
             "storage.k8s.io", "storageclasses", "StorageClass", namespaced: false, short: ["sc"], status: false),
+        APIResource("apiregistration.k8s.io", "apiservices", "APIService", namespaced: false),
     ]
+
+    /// The APIService resource: an object of it with a `spec.service` registers an aggregated group version.
+    static let apiServices = builtins.first { $0.name == "apiservices" }!
 
     /// The CustomResourceDefinition resource.
     static let customResourceDefinitions = builtins.first { $0.name == "customresourcedefinitions" }!
@@ -92,7 +100,7 @@ struct APIResource: Sendable, Hashable {
     /// A resource from its parts.
     init(
         group: String, versions: [String], name: String, singularName: String, kind: String, namespaced: Bool,
-        shortNames: [String] = [], hasStatus: Bool = true, isCustom: Bool = false
+        shortNames: [String] = [], hasStatus: Bool = true, isCustom: Bool = false, readOnly: Bool = false
     ) {
         self.group = group
         self.versions = versions
@@ -103,5 +111,6 @@ struct APIResource: Sendable, Hashable {
         self.shortNames = shortNames
         self.hasStatus = hasStatus
         self.isCustom = isCustom
+        self.readOnly = readOnly
     }
 }

@@ -12,9 +12,12 @@ struct APIStatusError: Error, Sendable {
     var details: JSONObject = [:]
     /// Extra response headers (`Retry-After`).
     var headers: [String: String] = [:]
+    /// A plain-text body sent instead of a `Status`, as the aggregator does for an unavailable extension server.
+    var plainText: String?
 
-    /// The `Status` body.
+    /// The `Status` body, or the plain text as a JSON string (sent as `text/plain`).
     var body: JSONValue {
+        if let plainText { return .string(plainText) }
         var status: JSONObject = [
             "kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": .string(message),
         ]

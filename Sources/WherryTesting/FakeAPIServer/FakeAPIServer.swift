@@ -143,6 +143,13 @@ public final class FakeAPIServer: Sendable {
         for (name, value) in extra {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
+        // A bare string is a plain-text answer (the aggregator's `service unavailable`).
+        if case .string(let text) = body {
+            headers[.contentType] = "text/plain; charset=utf-8"
+            return Response(
+                status: HTTPResponse.Status(code: code), headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
         return Response(
             status: HTTPResponse.Status(code: code), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(string: body.jsonString())))

@@ -103,6 +103,12 @@ extension FakeClusterState {
             if versions[resource.group] == nil { order.append(resource.group) }
             versions[resource.group, default: []].formUnion(resource.versions)
         }
+        // The aggregator lists an APIService's group version although its server does not answer.
+        for groupVersion in unavailableGroupVersions.sorted() {
+            let group = String(groupVersion.prefix { $0 != "/" })
+            if versions[group] == nil { order.append(group) }
+            versions[group, default: []].insert(String(groupVersion.dropFirst(group.count + 1)))
+        }
         return order.map { ($0, versions[$0]!.sorted(by: Self.versionPrecedes)) }
     }
 

@@ -13,8 +13,33 @@ extension FakeClusterState {
         do {
             return try route(request, now: now)
         } catch {
-            return (error.code, error.body)
+            let answer = Self.isServedByAGroupHandler(request.path) ? error : Self.notFoundText(error)
+            return (answer.code, answer.body)
         }
+    }
+
+    /// Whether a path falls in the core group or a built-in group, whose handlers answer an unknown resource or
+    /// version with a `Status`; anything else (another group, a CRD's version that is not served, `/nope`) reaches
+    /// the real server's fallback handler, which answers the plain text `404 page not found`.
+    private static func isServedByAGroupHandler(_ path: String) -> Bool {
+        let segments = path.split(separator: "/")
+        switch segments.first {
+        case "api", "openapi", "version": return true
+        case "apis": return segments.count < 2 || builtinGroups.contains(String(segments[1]))
+        default: return false
+        }
+    }
+
+    /// The groups of the built-in resources.
+    private static let builtinGroups = Set(APIResource.builtins.map(\.group))
+
+    /// The fallback handler's answer in place of the generic unknown-path `Status`; other failures are kept.
+    private static func notFoundText(_ error: APIStatusError) -> APIStatusError {
+        guard error.code == 404, error.details.isEmpty, error.message == APIStatusError.unknownPath.message else {
+            return error
+        }
+        return APIStatusError(
+            code: 404, reason: "NotFound", message: "404 page not found", plainText: "404 page not found\n")
     }
 
     private mutating func route(
@@ -42,8 +67,10 @@ extension FakeClusterState {
             return (200, try group(segments[1]))
         case ("apis", 3):
             guard isGet else { throw .methodNotAllowed }
+            try checkAvailable(group: segments[1], version: segments[2])
             return (200, try resourceList(group: segments[1], version: segments[2]))
         case ("apis", _):
+            try checkAvailable(group: segments[1], version: segments[2])
             let target = try resolve(group: segments[1], version: segments[2], rest: segments[3...])
             return try perform(request, on: target, now: now)
         case ("openapi", 2) where segments[1] == "v3" && isGet:
@@ -89,6 +116,7 @@ extension FakeClusterState {
     private mutating func perform(
         _ request: FakeAPIServer.RecordedRequest, on target: ResourceTarget, now: ContinuousClock.Instant
     ) throws(APIStatusError) -> (code: Int, body: JSONValue) {
+        if target.resource.readOnly, request.method != "GET" { throw .methodNotAllowed }
         switch (request.method, target.name) {
         case ("GET", nil):
             return (200, try list(target, query: request.query))

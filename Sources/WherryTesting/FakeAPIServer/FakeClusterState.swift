@@ -22,6 +22,8 @@ struct FakeClusterState: Sendable {
     var rolloutStarted: [StoredObject.Key: ContinuousClock.Instant] = [:]
     /// How long after a Deployment's spec changes its controller writes status and the revision annotation.
     var controllerDelay: Duration = .zero
+    /// Read-only resources of aggregated APIs whose extension server answers (see ``FakeAPIServer/serveReadOnlyResource(group:version:name:kind:namespaced:)``).
+    var aggregatedResources: [APIResource] = []
 
     /// Namespaces every cluster has from the start; the first three cannot be deleted.
     static let systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
@@ -42,9 +44,9 @@ struct FakeClusterState: Sendable {
         return String(revision)
     }
 
-    /// Every resource served now: the built-ins and the resources of established CRDs.
+    /// Every resource served now: the built-ins, the resources of established CRDs and those of aggregated APIs.
     var resources: [APIResource] {
-        APIResource.builtins + customResources
+        APIResource.builtins + customResources + aggregatedResources
     }
 
     /// The resource with that group and plural name serving `version`.
