@@ -84,7 +84,8 @@ struct RunLeaderElectionTests {
             // b let go on its way out.
             let released = server.object(
                 group: "coordination.k8s.io", resource: "leases", namespace: "default", name: "wherry-leader")
-            #expect(released?["spec"]?["holderIdentity"] == "")
+            let log = (try? String(contentsOfFile: work.path + "/stderr-b.txt", encoding: .utf8)) ?? ""
+            #expect(released?["spec"]?["holderIdentity"] == "", "b's log:\n\(log.suffix(3000))")
         }
     }
 

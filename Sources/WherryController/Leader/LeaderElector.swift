@@ -136,6 +136,9 @@ public final class LeaderElector: Sendable {
             if Task.isCancelled { return }
             logger.warning("Lost the lease; stopped reconciling", metadata: ["wherry.holder": "\(leader ?? "none")"])
         }
+        // Stopping gracefully while not leading: a Lease that still names this process (a renewal came too late,
+        // and nobody took over yet) is given up too, so another replica need not wait for it to expire.
+        if Task.isShuttingDownGracefully, !Task.isCancelled { await release() }
     }
 
     /// Renews every `retryPeriod` until another holder is seen or the task is cancelled. A renewal that does not
@@ -259,19 +262,38 @@ public final class LeaderElector: Sendable {
         }
     }
 
-    /// Gives the lease up (holder cleared, duration 1 s), so another process takes over at its next try.
+    /// Gives the lease up (holder cleared, duration 1 s), so another process takes over at its next try. Tried a
+    /// few times (each attempt is short, and a shutdown has seconds to spare); a lease that cannot be released
+    /// expires on its own.
     func release() async {
-        guard let lease = try? await api.get(path), lease["spec"]?["holderIdentity"]?.stringValue == identity else {
-            return
+        for attempt in 1...3 {
+            let lease: JSONValue
+            do {
+                lease = try await api.get(path)
+            } catch {
+                if attempt == 3 { releaseFailed(error) }
+                continue
+            }
+            guard lease["spec"]?["holderIdentity"]?.stringValue == identity else { return }
+            var spec = lease["spec"]?.objectValue ?? JSONObject()
+            spec["holderIdentity"] = ""
+            spec["leaseDurationSeconds"] = 1
+            var object = lease.objectValue ?? JSONObject()
+            object["spec"] = .object(spec)
+            do {
+                _ = try await api.update(path, object: .object(object), fieldManager: "wherry")
+                logger.notice("Released the lease")
+                return
+            } catch {
+                if attempt == 3 { releaseFailed(error) }
+            }
         }
-        var spec = lease["spec"]?.objectValue ?? JSONObject()
-        spec["holderIdentity"] = ""
-        spec["leaseDurationSeconds"] = 1
-        var object = lease.objectValue ?? JSONObject()
-        object["spec"] = .object(spec)
-        if (try? await api.update(path, object: .object(object), fieldManager: "wherry")) != nil {
-            logger.notice("Released the lease")
-        }
+    }
+
+    private func releaseFailed(_ error: KubeAPIError) {
+        logger.warning(
+            "Cannot release the lease; another replica takes over once it expires",
+            metadata: ["wherry.error": "\(error)"])
     }
 
     private func observe(holder: String?, record: String) {
