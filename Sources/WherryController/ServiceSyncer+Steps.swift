@@ -55,12 +55,16 @@ extension ServiceSyncer {
         let previous = stored.inventory
         let left = previous.subtracting(now)
         let candidates = service.prune ? left : []
-        if candidates.count * 2 > previous.count, !service.allowEmpty, !options.allowMassPrune {
-            let names = candidates.prefix(5).map(\.description).joined(separator: ", ")
+        // The valve counts what the service owned after its last complete apply: entries an unfinished apply
+        // recorded (maybe never written, say a commit the dry run refused and that was then reverted) do not count.
+        let settled = previous.subtracting(stored.pending).count
+        let settledCandidates = candidates.filter { !stored.pending.contains($0.ref) }
+        if settledCandidates.count * 2 > settled, !service.allowEmpty, !options.allowMassPrune {
+            let names = settledCandidates.prefix(5).map(\.description).joined(separator: ", ")
             throw .refused(
                 service: service.name, commit: commit,
-                reason: "this sync would prune \(candidates.count) of the \(previous.count) objects the service owns "
-                    + "(\(names)\(candidates.count > 5 ? ", …" : "")); if that is intended, run `wherry sync --service "
+                reason: "this sync would prune \(settledCandidates.count) of the \(settled) objects the service owns "
+                    + "(\(names)\(settledCandidates.count > 5 ? ", …" : "")); if that is intended, run `wherry sync --service "
                     + "\(service.name) --allow-mass-prune` or set allow_empty: true on the service")
         }
         return ServicePlan(rendered: rendered, now: now, stored: stored, left: left, candidates: candidates)
@@ -75,7 +79,9 @@ extension ServiceSyncer {
         let owned = plan.stored.inventory.merging(plan.now)
         let digestStale = plan.stored.digest != nil && plan.stored.digest != plan.rendered.treeHash
         guard owned != plan.stored.inventory || digestStale else { return }
-        plan.stored = try await save(owned, plan: plan, digest: nil)
+        // What this apply adds is pending until it completes.
+        let pending = plan.stored.pending.merging(Inventory(plan.now.subtracting(plan.stored.inventory)))
+        plan.stored = try await save(owned, plan: plan, digest: nil, pending: pending)
     }
 
     /// Applies the objects (validated as a unit by a server-side dry run first; see ``ResourceManager/apply``).
@@ -118,7 +124,10 @@ extension ServiceSyncer {
         result.inventory = plan.now.merging(Inventory(pruned.retained))
         let complete = pruned.failures.isEmpty
         let digest = complete ? plan.rendered.treeHash : nil
-        if !dryRun, result.inventory != plan.stored.inventory || digest != plan.stored.digest {
+        // Every object of `now` was applied, and every retained one exists: nothing is pending any more.
+        if !dryRun,
+            result.inventory != plan.stored.inventory || digest != plan.stored.digest || !plan.stored.pending.isEmpty
+        {
             plan.stored = try await save(result.inventory, plan: plan, digest: digest)
         }
         if !complete {
@@ -142,13 +151,12 @@ extension ServiceSyncer {
     }
 
     private func save(
-        _ inventory: Inventory, plan: ServicePlan, digest: String?
-    ) async throws(SyncError)
-        -> StoredInventory
-    {
+        _ inventory: Inventory, plan: ServicePlan, digest: String?, pending: Inventory = Inventory()
+    ) async throws(SyncError) -> StoredInventory {
         do {
             return try await inventories.save(
-                inventory, service: plan.service.name, revision: plan.commit, digest: digest, replacing: plan.stored)
+                inventory, service: plan.service.name, revision: plan.commit, digest: digest, pending: pending,
+                replacing: plan.stored)
         } catch {
             throw .inventory(service: plan.service.name, commit: plan.commit, error)
         }

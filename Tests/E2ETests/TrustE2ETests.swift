@@ -60,6 +60,11 @@ struct TrustE2ETests {
     @Test("a prune held back by a service that cannot be rendered fails the sync and goes ahead once it renders")
     func deferredPrune() async throws { try await withScenarios { try await $0.deferredPruneIsRetried() } }
 
+    @Test("reverting a commit the dry run refused is not a mass prune of objects never written")
+    func revertOfRefusedCommit() async throws {
+        try await withScenarios { try await $0.revertOfRefusedCommitIsNotAMassPrune() }
+    }
+
     @Test("polls wait for the backoff after a failure; a new commit does not")
     func backoff() async throws { try await withLoop { try await $0.pollsRespectTheBackoff() } }
 

@@ -213,3 +213,24 @@ extension ConvergenceScenarios {
         }
     }
 }
+
+extension ConvergenceScenarios {
+    /// A commit the dry run refuses records its new objects as pending; reverting it does not trip the mass-prune
+    /// valve over objects that were never written.
+    public func revertOfRefusedCommitIsNotAMassPrune() async throws {
+        let keepers = ["a/k1.yaml": configMap("k1"), "a/k2.yaml": configMap("k2"), "a/k3.yaml": configMap("k3")]
+        try await withHarness(services: service("a"), files: keepers) { harness in
+            _ = Self.changes(try await harness.sync()["a"])
+            var added: [String: String?] = [:]
+            for index in 1...4 { added["a/new\(index).yaml"] = configMap("new\(index)") }
+            added["a/bad.yaml"] = configMap("x").replacing("  name: x\n", with: "  name: Not_Valid\n")
+            try await harness.remote.commit(added)
+            let failure = Self.failure(try await harness.sync()["a"])
+            #expect(failure.contains("failed validation"), "\(failure)")
+            try await harness.remote.commit(added.mapValues { _ in nil })
+            let changes = Self.changes(try await harness.sync()["a"])
+            #expect(changes.filter { $0.hasSuffix(" unchanged") }.count == 3, "\(changes)")
+            #expect(try await !inventoryText("a").contains("new1"))
+        }
+    }
+}

@@ -116,6 +116,11 @@ struct TrustTests {
     @Test("a prune held back by a service that cannot be rendered fails the sync and goes ahead once it renders")
     func deferredPrune() async throws { try await withScenarios { s, _ in try await s.deferredPruneIsRetried() } }
 
+    @Test("reverting a commit the dry run refused is not a mass prune of objects never written")
+    func revertOfRefusedCommit() async throws {
+        try await withScenarios { s, _ in try await s.revertOfRefusedCommitIsNotAMassPrune() }
+    }
+
     @Test("polls wait for the backoff after a failure; a new commit does not")
     func backoff() async throws { try await withLoop { s, _ in try await s.pollsRespectTheBackoff() } }
 

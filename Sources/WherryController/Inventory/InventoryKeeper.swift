@@ -61,12 +61,13 @@ public struct InventoryKeeper: Sendable {
     @discardableResult
     public func save(
         _ inventory: Inventory, service: String, revision: String, digest: String? = nil,
-        replacing: StoredInventory?
+        pending: Inventory = Inventory(), replacing: StoredInventory?
     ) async throws(KubeAPIError) -> StoredInventory {
         let stored: StoredInventory
         do {
             stored = try await cluster.save(
-                inventory, service: service, revision: revision, digest: digest, replacing: replacing)
+                inventory, service: service, revision: revision, digest: digest, pending: pending,
+                replacing: replacing)
         } catch {
             // Unknown now: read again next time.
             known.remove(service)

@@ -262,8 +262,11 @@ public final class ReconcileLoop: Service, Sendable {
         while !Task.isCancelled {
             let now = self.now
             let (due, drift) = state.withLock { state in
-                let due = state.schedules.filter { _, schedule in
+                // A service waiting for a dependency runs when the dependency is ready, a suspended one when asked
+                // for: retrying them here would only go round every second.
+                let due = state.schedules.filter { name, schedule in
                     !schedule.running && schedule.failures > 0 && (schedule.retryAt ?? 0) <= now
+                        && state.blocked[name] == nil && config.service(named: name)?.suspend != true
                 }.map(\.key)
                 // Drift checks need the native applier (an external one cannot compare without writing).
                 let checksDrift = reconciler.syncer.applyer == nil
@@ -369,7 +372,8 @@ public final class ReconcileLoop: Service, Sendable {
             }
             return
         }
-        var resolved = state.withLock { $0.heads[service.repository] }
+        // Only a head polled in this term: the last term's may be long gone (another leader applied newer commits).
+        var resolved = state.withLock { $0.polled.contains(service.repository) ? $0.heads[service.repository] : nil }
         if item.trigger == .webhook || item.trigger == .manual || resolved == nil {
             // Asked from outside: the branch may have moved since the last poll.
             resolved = nil

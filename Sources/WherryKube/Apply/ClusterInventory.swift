@@ -78,7 +78,7 @@ public struct ClusterInventory: Sendable {
     @discardableResult
     public func save(
         _ inventory: Inventory, service: String, revision: String, digest: String? = nil,
-        replacing: StoredInventory?
+        pending: Inventory = Inventory(), replacing: StoredInventory?
     ) async throws(KubeAPIError) -> StoredInventory {
         var data: JSONObject = [
             "service": .string(service), "revision": .string(revision), "entries": .string(inventory.text),
@@ -86,6 +86,7 @@ public struct ClusterInventory: Sendable {
         // Always written, empty for none: a key left out of an apply may stay (another field manager, such as the
         // create that made the ConfigMap, may own it), and a stale digest must never survive an intent write.
         data["digest"] = .string(digest ?? "")
+        data["pending"] = .string(pending.text)
         var metadata: JSONObject = [
             "name": .string(Self.configMapName(service: service)), "namespace": .string(namespace),
             "labels": [
@@ -118,7 +119,8 @@ public struct ClusterInventory: Sendable {
             }
         }
         return Self.stored(stored)
-            ?? StoredInventory(inventory: inventory, revision: revision, digest: digest, resourceVersion: nil)
+            ?? StoredInventory(
+                inventory: inventory, revision: revision, digest: digest, pending: pending, resourceVersion: nil)
     }
 
     private func create(_ configMap: JSONValue) async throws(KubeAPIError) -> JSONValue {
@@ -167,10 +169,13 @@ public struct ClusterInventory: Sendable {
     }
 
     static func stored(_ configMap: JSONValue) -> StoredInventory? {
-        guard let text = configMap["data"]?["entries"]?.stringValue else { return nil }
+        guard configMap["metadata"]?["name"] != nil else { return nil }
+        // A ConfigMap without entries (edited by hand) holds nothing, and is replaced conditionally like any other.
+        let text = configMap["data"]?["entries"]?.stringValue ?? ""
         return StoredInventory(
             inventory: Inventory.parse(text).0, revision: configMap["data"]?["revision"]?.stringValue ?? "",
             digest: configMap["data"]?["digest"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
+            pending: Inventory.parse(configMap["data"]?["pending"]?.stringValue ?? "").0,
             resourceVersion: configMap["metadata"]?["resourceVersion"]?.stringValue)
     }
 }
@@ -183,13 +188,20 @@ public struct StoredInventory: Sendable, Hashable {
     /// The digest of everything the render read, recorded once that digest was applied and pruned completely;
     /// `nil` while an apply is under way (the intent was recorded, the outcome not yet).
     public var digest: String?
+    /// Entries recorded by an intent whose apply has not completed: they may never have been written, so they do not
+    /// count as what the service owns for the mass-prune safety valve (they are still pruned when Git drops them).
+    public var pending: Inventory
     /// The ConfigMap's resourceVersion: the next write is conditional on it. `nil` when not stored in the cluster.
     public var resourceVersion: String?
 
-    public init(inventory: Inventory, revision: String = "", digest: String? = nil, resourceVersion: String? = nil) {
+    public init(
+        inventory: Inventory, revision: String = "", digest: String? = nil, pending: Inventory = Inventory(),
+        resourceVersion: String? = nil
+    ) {
         self.inventory = inventory
         self.revision = revision
         self.digest = digest
+        self.pending = pending
         self.resourceVersion = resourceVersion
     }
 }

@@ -223,14 +223,14 @@ extension ResourceManager {
         of mapping: ResourceMapping, inNamespace namespace: String, options: PruneOptions, removed: Set<ObjectRef>
     ) async -> Result<[(ObjectRef, String)], KubeAPIError> {
         let kind = mapping.groupVersionKind
-        if Self.transientKinds.contains(kind.kind) { return .success([]) }
+        if Self.transientKinds.contains("\(kind.group)/\(kind.kind)") { return .success([]) }
         do {
             let items = try await api.list(mapping.collectionPath(namespace: namespace), labelSelector: nil)
             return .success(
                 items.compactMap { item in
                     let name = item["metadata"]?["name"]?.stringValue ?? ""
                     let ref = ObjectRef(group: kind.group, kind: kind.kind, namespace: namespace, name: name)
-                    if Self.namespaceDefaults.contains("\(ref.kind)/\(ref.name)") { return nil }
+                    if ref.group.isEmpty, Self.namespaceDefaults.contains("\(ref.kind)/\(ref.name)") { return nil }
                     return Self.staysReason(item, ref: ref, options: options, removed: removed).map { (ref, $0) }
                 })
         } catch  where error.isNotFound || error.code == 405 {
@@ -298,10 +298,11 @@ extension ResourceManager {
         }
     }
 
-    /// Kinds that mirror or record other objects and never hold anything of their own.
-    static let transientKinds: Set<String> = ["Event", "Endpoints"]
+    /// Kinds (`group/Kind`) that mirror or record other objects and never hold anything of their own; a custom kind
+    /// of the same name in another group is not one of them.
+    static let transientKinds: Set<String> = ["/Event", "events.k8s.io/Event", "/Endpoints"]
 
-    /// Objects Kubernetes itself creates in every Namespace.
+    /// Objects Kubernetes itself creates in every Namespace (core group).
     static let namespaceDefaults: Set<String> = ["ConfigMap/kube-root-ca.crt", "ServiceAccount/default"]
 
     /// Why an object that a Namespace or CustomResourceDefinition about to be pruned would take with it stays (so the
