@@ -58,6 +58,18 @@ struct ServiceScheduleTests {
         #expect(schedule.retryAt == nil)
     }
 
+    @Test("a poll that saw a new commit while the run failed runs at once; one of the same commit waits")
+    func newCommitDuringFailingRun() {
+        var schedule = ServiceSchedule()
+        _ = schedule.request(.poll, now: 0)
+        _ = schedule.request(.poll, newCommit: false, now: 1)
+        #expect(schedule.finished(succeeded: false, now: 2) == nil)
+        _ = schedule.request(.poll, newCommit: true, now: 20)
+        _ = schedule.request(.poll, newCommit: true, now: 21)
+        #expect(schedule.finished(succeeded: false, now: 22) == .poll)
+        #expect(schedule.running)
+    }
+
     @Test("jitter moves a retry by at most a tenth")
     func jitter() {
         var schedule = ServiceSchedule()

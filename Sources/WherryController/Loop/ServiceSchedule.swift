@@ -9,6 +9,8 @@ public struct ServiceSchedule: Sendable, Hashable {
     public private(set) var running = false
     /// The trigger waiting for the running reconcile to end.
     public private(set) var pending: ReconcileTrigger?
+    /// Whether a pending poll saw a new commit (it then runs at once even after a failure).
+    public private(set) var pendingNewCommit = false
     /// Failures in a row.
     public private(set) var failures = 0
     /// Seconds (on the loop's clock) before which a retry is not due.
@@ -26,6 +28,7 @@ public struct ServiceSchedule: Sendable, Hashable {
     public mutating func request(_ trigger: ReconcileTrigger, newCommit: Bool = false, now: Double) -> Bool {
         if running {
             pending = Self.stronger(pending, trigger)
+            pendingNewCommit = pendingNewCommit || newCommit
             return false
         }
         if let retryAt, now < retryAt, trigger == .poll || trigger == .retry, !newCommit { return false }
@@ -52,10 +55,13 @@ public struct ServiceSchedule: Sendable, Hashable {
         case nil:
             break
         }
-        defer { pending = nil }
+        defer {
+            pending = nil
+            pendingNewCommit = false
+        }
         guard let next = pending else { return nil }
-        // A pending poll or retry after a failure waits for the backoff like any other.
-        if succeeded == false, next == .poll || next == .retry { return nil }
+        // A pending poll or retry after a failure waits for the backoff like any other, unless it saw a new commit.
+        if succeeded == false, next == .retry || (next == .poll && !pendingNewCommit) { return nil }
         running = true
         return next
     }
@@ -64,6 +70,7 @@ public struct ServiceSchedule: Sendable, Hashable {
     public mutating func abandonRun() {
         running = false
         pending = nil
+        pendingNewCommit = false
     }
 
     /// Of two triggers, the one that asks for more: manual > drift > webhook > poll > retry.
