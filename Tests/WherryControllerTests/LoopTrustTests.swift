@@ -171,4 +171,46 @@ struct LoopTrustTests {
             }
         }
     }
+
+    @Test("a new leadership term does not retry at the branch head of the last term")
+    func newTermResolvesAgain() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            let cache = try TemporaryDirectory(prefix: "cache")
+            defer { remote.remove(); cache.remove() }
+            let broken = try await remote.commit(["a/cm.yaml": "kind: [unclosed\n"])
+            let text = """
+                github_configs:
+                  r: {url: \(remote.fileURL)}
+                services:
+                  - {name: a, github: r, k8s_yaml_dir: a}
+                poll_interval: 3600
+                """
+            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            let api = try TestReconciler.client(server)
+            let store = InMemoryStatusStore()
+            let loop = ReconcileLoop(
+                config: config, reconciler: TestReconciler.make(api: api, cache: cache, store: store),
+                logger: TestReconciler.quiet)
+            // First term: the service fails at the broken commit; the term ends (a lost lease cancels it).
+            let first = Task { try await loop.run() }
+            let failed = try await Self.eventually { try await store.status(of: "a")?.lastResult == .failed }
+            first.cancel()
+            _ = try? await first.value
+            // Meanwhile another leader would apply the fix; the retry of the broken commit is due by now.
+            let fixed = try await remote.commit(["a/cm.yaml": Self.configMap("a", "1")])
+            try await Task.sleep(for: .seconds(6))
+            let second = Task { try await loop.run() }
+            let applied = try await Self.eventually {
+                try await store.status(of: "a")?.lastAppliedRevision == fixed
+            }
+            second.cancel()
+            _ = try? await second.value
+            await api.shutdown()
+            let attemptsAtBroken = try await store.history(of: "a").filter { $0.revision == broken }.map(\.count)
+                .reduce(0, +)
+            #expect(failed && applied)
+            #expect(attemptsAtBroken == 1, "the new term retried the old head \(attemptsAtBroken - 1) more time(s)")
+        }
+    }
 }
