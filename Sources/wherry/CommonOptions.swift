@@ -50,7 +50,10 @@ struct ConfigOptions: ParsableArguments {
 
     /// Where state and the git cache live.
     func stateDirectory(_ config: WherryConfig) -> String {
-        if let stateDir { return stateDir }
+        // Absolute: git runs in other directories and would read a relative path against its own.
+        if let stateDir {
+            return stateDir.hasPrefix("/") ? stateDir : FileManager.default.currentDirectoryPath + "/" + stateDir
+        }
         if let configured = config.stateDirectory { return configured }
         let environment = ProcessInfo.processInfo.environment
         if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return "\(cache)/wherry" }

@@ -65,6 +65,16 @@ struct RenderCommandTests {
         #expect(out.stdout.contains("# Source: apps/web/deployment.yaml:1:1"))
     }
 
+    @Test("a relative --state-dir is taken from the working directory, where git finds it too")
+    func relativeStateDirectory() async throws {
+        let (remote, work, config) = try await setUp()
+        defer { remote.remove(); work.remove() }
+        let out = try await CLI.run(["render", "--config", config, "--state-dir", "state"], in: work.path)
+        #expect(out.exitCode == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("kind: Deployment"))
+        #expect(FileManager.default.fileExists(atPath: work.path + "/state"))
+    }
+
     @Test("render --service picks one service; an unknown one is a usage error with a suggestion")
     func renderOne() async throws {
         let (remote, work, config) = try await setUp()
