@@ -36,17 +36,18 @@ extension ServiceSyncer {
         }
         let options = common
         var outcomes: [ServiceSyncOutcome?] = Array(repeating: nil, count: services.count)
+        let graph = DependencyGraph(services: services)
+        let position = Dictionary(services.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         // Services run in waves: a service starts once the services it depends on (among these) are done.
-        for wave in Self.waves(services) {
+        for wave in graph.waves() {
             let done = outcomes
             let results = await concurrentMap(wave, limit: servicesAtOnce) { index in
                 let service = services[index]
                 let outcome: ServiceSyncOutcome
-                let position = { (name: String) in services.firstIndex { $0.name == name } }
-                if let failed = DependencyGraph(services: services).firstUnmet(
-                    of: service, known: { position($0) != nil },
+                if let failed = graph.firstUnmet(
+                    of: service, known: { position[$0] != nil },
                     isReady: { name in
-                        if case .synced? = done[position(name)!] { return true }
+                        if case .synced? = done[position[name]!] { return true }
                         return false
                     })
                 {
@@ -61,11 +62,6 @@ extension ServiceSyncer {
             for (index, outcome) in results { outcomes[index] = outcome }
         }
         return outcomes.map { $0 ?? .skipped("not attempted") }
-    }
-
-    /// Indices of `services` in waves (see ``DependencyGraph/waves()``).
-    static func waves(_ services: [ServiceConfig]) -> [[Int]] {
-        DependencyGraph(services: services).waves()
     }
 
     private func syncOne(
