@@ -12,18 +12,6 @@ import WherryTesting
 /// The loop's promises around dependencies, suspension and cancellation.
 @Suite("The reconcile loop: dependencies, suspension, cancellation")
 struct LoopTrustTests {
-    private static func configMap(_ name: String, _ value: String) -> String {
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(name)\n  namespace: default\ndata:\n  k: \"\(value)\"\n"
-    }
-
-    private static func eventually(_ seconds: Int = 15, _ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<(seconds * 10) {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
-    }
-
     /// Runs a loop over `text` (a config) until `body` returns.
     private static func withLoop(
         _ server: FakeAPIServer, config text: String, store: InMemoryStatusStore = InMemoryStatusStore(),
@@ -62,7 +50,8 @@ struct LoopTrustTests {
             let remote = try await GitRemoteFixture()
             defer { remote.remove() }
             try await remote.commit([
-                "base/cm.yaml": Self.configMap("base", "1"), "app/cm.yaml": Self.configMap("app", "1"),
+                "base/cm.yaml": TestReconciler.configMap("base", "1"),
+                "app/cm.yaml": TestReconciler.configMap("app", "1"),
             ])
             let text = """
                 github_configs:
@@ -73,18 +62,21 @@ struct LoopTrustTests {
                 poll_interval: 1
                 """
             try await Self.withLoop(server, config: text) { loop, store in
-                #expect(try await Self.eventually { try await store.status(of: "app")?.lastResult == .succeeded })
+                #expect(
+                    try await TestReconciler.eventually { try await store.status(of: "app")?.lastResult == .succeeded })
                 // base breaks: app (unchanged) waits for it.
-                try await remote.commit(["base/cm.yaml": Self.configMap("base", "2") + "  extra: [1, 2]\n"])
-                #expect(try await Self.eventually { loop.blocked["app"] == "base" })
+                try await remote.commit(["base/cm.yaml": TestReconciler.configMap("base", "2") + "  extra: [1, 2]\n"])
+                #expect(try await TestReconciler.eventually { loop.blocked["app"] == "base" })
                 let before = try await store.history(of: "app").map(\.count).reduce(0, +)
                 loop.trigger(service: "app", .manual)
                 try await Task.sleep(for: .milliseconds(500))
                 // base is fixed: app runs as the manual sync asked, although nothing in app changed.
-                try await remote.commit(["base/cm.yaml": Self.configMap("base", "3")])
-                #expect(try await Self.eventually { try await store.status(of: "base")?.lastResult == .succeeded })
+                try await remote.commit(["base/cm.yaml": TestReconciler.configMap("base", "3")])
                 #expect(
-                    try await Self.eventually {
+                    try await TestReconciler.eventually { try await store.status(of: "base")?.lastResult == .succeeded }
+                )
+                #expect(
+                    try await TestReconciler.eventually {
                         try await store.history(of: "app").map(\.count).reduce(0, +) > before
                     }, "the manual sync asked while blocked was lost")
             }
@@ -97,7 +89,8 @@ struct LoopTrustTests {
             let remote = try await GitRemoteFixture()
             defer { remote.remove() }
             try await remote.commit([
-                "base/cm.yaml": Self.configMap("base", "1"), "app/cm.yaml": Self.configMap("app", "1"),
+                "base/cm.yaml": TestReconciler.configMap("base", "1"),
+                "app/cm.yaml": TestReconciler.configMap("app", "1"),
             ])
             let text = """
                 github_configs:
@@ -108,7 +101,7 @@ struct LoopTrustTests {
                 poll_interval: 1
                 """
             try await Self.withLoop(server, config: text) { loop, _ in
-                let named = try await Self.eventually { loop.blocked["app"] == "base (suspended)" }
+                let named = try await TestReconciler.eventually { loop.blocked["app"] == "base (suspended)" }
                 #expect(named, "\(loop.blocked)")
             }
         }
@@ -120,7 +113,7 @@ struct LoopTrustTests {
             let remote = try await GitRemoteFixture()
             let cache = try TemporaryDirectory(prefix: "cache")
             defer { remote.remove(); cache.remove() }
-            try await remote.commit(["a/cm.yaml": Self.configMap("a", "1")])
+            try await remote.commit(["a/cm.yaml": TestReconciler.configMap("a", "1")])
             let text =
                 "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: a, github: r, k8s_yaml_dir: a}\n"
             let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
@@ -148,7 +141,7 @@ struct LoopTrustTests {
         try await FakeAPIServer.withServer { server in
             let remote = try await GitRemoteFixture()
             defer { remote.remove() }
-            try await remote.commit(["a/cm.yaml": Self.configMap("a", "1")])
+            try await remote.commit(["a/cm.yaml": TestReconciler.configMap("a", "1")])
             let store = InMemoryStatusStore()
             for name in ["gone", "orphan"] {
                 try await store.record(
@@ -164,8 +157,8 @@ struct LoopTrustTests {
             let text =
                 "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: a, github: r, k8s_yaml_dir: a}\n"
             try await Self.withLoop(server, config: text, store: store) { loop, store in
-                let orphaned = try await Self.eventually { loop.orphans["orphan"] == 1 }
-                let forgotten = try await Self.eventually { try await store.status(of: "gone") == nil }
+                let orphaned = try await TestReconciler.eventually { loop.orphans["orphan"] == 1 }
+                let forgotten = try await TestReconciler.eventually { try await store.status(of: "gone") == nil }
                 let kept = try await store.status(of: "orphan") != nil
                 #expect(orphaned && forgotten && kept, "orphaned \(orphaned), forgotten \(forgotten), kept \(kept)")
             }
@@ -194,14 +187,14 @@ struct LoopTrustTests {
                 logger: TestReconciler.quiet)
             // First term: the service fails at the broken commit; the term ends (a lost lease cancels it).
             let first = Task { try await loop.run() }
-            let failed = try await Self.eventually { try await store.status(of: "a")?.lastResult == .failed }
+            let failed = try await TestReconciler.eventually { try await store.status(of: "a")?.lastResult == .failed }
             first.cancel()
             _ = try? await first.value
             // Meanwhile another leader would apply the fix; the retry of the broken commit is due by now.
-            let fixed = try await remote.commit(["a/cm.yaml": Self.configMap("a", "1")])
+            let fixed = try await remote.commit(["a/cm.yaml": TestReconciler.configMap("a", "1")])
             try await Task.sleep(for: .seconds(6))
             let second = Task { try await loop.run() }
-            let applied = try await Self.eventually {
+            let applied = try await TestReconciler.eventually {
                 try await store.status(of: "a")?.lastAppliedRevision == fixed
             }
             second.cancel()

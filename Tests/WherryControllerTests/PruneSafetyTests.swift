@@ -11,18 +11,9 @@ import WherryTesting
 /// scenarios run in E2E too.
 @Suite("Prune safety against FakeAPIServer")
 struct PruneSafetyTests {
-    /// Runs `body` with a client of a fresh FakeAPIServer, closing the client also when `body` throws.
+    /// Runs `body` with a client of a fresh FakeAPIServer (see ``TestReconciler/withClient(_:)``).
     private func withClient(_ body: @Sendable (HTTPKubeAPI, FakeAPIServer) async throws -> Void) async throws {
-        try await FakeAPIServer.withServer { server in
-            let api = try TestReconciler.client(server)
-            do {
-                try await body(api, server)
-            } catch {
-                await api.shutdown()
-                throw error
-            }
-            await api.shutdown()
-        }
+        try await TestReconciler.withClient(body)
     }
 
     private func withScenarios(

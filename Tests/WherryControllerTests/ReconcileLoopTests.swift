@@ -13,26 +13,15 @@ import WherryTesting
 /// The loop running for real: a git repository, a fake cluster, polls every second.
 @Suite("The reconcile loop")
 struct ReconcileLoopTests {
-    private static func configMap(_ name: String, _ value: String) -> String {
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(name)\n  namespace: default\ndata:\n  k: \"\(value)\"\n"
-    }
-
-    /// Waits up to `seconds` for `condition`.
-    private static func eventually(_ seconds: Int = 15, _ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<(seconds * 10) {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
-
     @Test("applies a pushed commit; a commit for service b costs service a nothing; shutdown ends the run")
     func pushThenShutdown() async throws {
         try await FakeAPIServer.withServer { server in
             let remote = try await GitRemoteFixture()
             let cache = try TemporaryDirectory(prefix: "cache")
             defer { remote.remove(); cache.remove() }
-            try await remote.commit(["a/cm.yaml": Self.configMap("a", "1"), "b/cm.yaml": Self.configMap("b", "1")])
+            try await remote.commit([
+                "a/cm.yaml": TestReconciler.configMap("a", "1"), "b/cm.yaml": TestReconciler.configMap("b", "1"),
+            ])
             let text = """
                 github_configs:
                   r: {url: \(remote.fileURL)}
@@ -58,26 +47,29 @@ struct ReconcileLoopTests {
                 func value(_ name: String) -> JSONValue? {
                     server.object(resource: "configmaps", namespace: "default", name: name)?["data"]?["k"]
                 }
-                #expect(try await Self.eventually { value("a") == "1" && value("b") == "1" })
-                #expect(try await Self.eventually { loop.isReady })
+                #expect(try await TestReconciler.eventually { value("a") == "1" && value("b") == "1" })
+                #expect(try await TestReconciler.eventually { loop.isReady })
                 // The objects are live a moment before the reconcile records them.
                 #expect(
-                    try await Self.eventually {
+                    try await TestReconciler.eventually {
                         let a = try await store.status(of: "a")?.lastAppliedRevision
                         let b = try await store.status(of: "b")?.lastAppliedRevision
                         return a != nil && b != nil
                     })
                 let applied = try #require(try await store.status(of: "a")?.lastAppliedRevision)
                 server.resetRequests()
-                let second = try await remote.commit(["b/cm.yaml": Self.configMap("b", "2")])
-                #expect(try await Self.eventually { value("b") == "2" })
-                #expect(try await Self.eventually { try await store.status(of: "b")?.lastAppliedRevision == second })
+                let second = try await remote.commit(["b/cm.yaml": TestReconciler.configMap("b", "2")])
+                #expect(try await TestReconciler.eventually { value("b") == "2" })
+                #expect(
+                    try await TestReconciler.eventually {
+                        try await store.status(of: "b")?.lastAppliedRevision == second
+                    })
                 #expect(server.requests.filter { $0.path.hasSuffix("/configmaps/a") }.isEmpty)
                 // Told: both first applies and b's change; a's unchanged polls are not news. Notifications and
                 // metrics follow the record by a moment.
-                #expect(try await Self.eventually { notified.withLock { $0.count } >= 3 })
+                #expect(try await TestReconciler.eventually { notified.withLock { $0.count } >= 3 })
                 #expect(
-                    try await Self.eventually {
+                    try await TestReconciler.eventually {
                         (try? metrics.expectCounter(
                             "wherry_reconcile_total", [("service", "b"), ("result", "succeeded")]))?.totalValue == 2
                     })
@@ -108,7 +100,7 @@ struct ReconcileLoopTests {
             let remote = try await GitRemoteFixture()
             let cache = try TemporaryDirectory(prefix: "cache")
             defer { remote.remove(); cache.remove() }
-            try await remote.commit(["a/cm.yaml": Self.configMap("a", "1")])
+            try await remote.commit(["a/cm.yaml": TestReconciler.configMap("a", "1")])
             let text =
                 "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: a, github: r, k8s_yaml_dir: a}\n"
             let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
@@ -121,7 +113,7 @@ struct ReconcileLoopTests {
             server.responseDelay = .milliseconds(300)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                #expect(try await Self.eventually { !server.requests.isEmpty })
+                #expect(try await TestReconciler.eventually { !server.requests.isEmpty })
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
@@ -140,8 +132,8 @@ struct ReconcileLoopTests {
             defer { remote.remove(); cache.remove() }
             // base is invalid at first: app must wait for it.
             try await remote.commit([
-                "base/cm.yaml": Self.configMap("base", "1") + "  extra: [1, 2]\n",
-                "app/cm.yaml": Self.configMap("app", "1"),
+                "base/cm.yaml": TestReconciler.configMap("base", "1") + "  extra: [1, 2]\n",
+                "app/cm.yaml": TestReconciler.configMap("app", "1"),
             ])
             let text = """
                 github_configs:
@@ -164,17 +156,18 @@ struct ReconcileLoopTests {
                 func exists(_ name: String) -> Bool {
                     server.object(resource: "configmaps", namespace: "default", name: name) != nil
                 }
-                #expect(try await Self.eventually { loop.blocked["app"] == "base" })
-                #expect(try await Self.eventually { try await store.status(of: "base")?.lastResult == .failed })
+                #expect(try await TestReconciler.eventually { loop.blocked["app"] == "base" })
+                #expect(
+                    try await TestReconciler.eventually { try await store.status(of: "base")?.lastResult == .failed })
                 #expect(!exists("app"))
-                try await remote.commit(["base/cm.yaml": Self.configMap("base", "2")])
-                #expect(try await Self.eventually { exists("base") && exists("app") })
-                #expect(try await Self.eventually { loop.blocked["app"] == nil })
+                try await remote.commit(["base/cm.yaml": TestReconciler.configMap("base", "2")])
+                #expect(try await TestReconciler.eventually { exists("base") && exists("app") })
+                #expect(try await TestReconciler.eventually { loop.blocked["app"] == nil })
                 // Someone deletes app's object: the drift check (every 2 s) puts it back and counts it.
                 #expect(server.remove(resource: "configmaps", namespace: "default", name: "app"))
-                #expect(try await Self.eventually(10) { exists("app") })
+                #expect(try await TestReconciler.eventually(10) { exists("app") })
                 #expect(
-                    try await Self.eventually {
+                    try await TestReconciler.eventually {
                         (try? metrics.expectCounter("wherry_drift_corrections_total", [("service", "app")]))?
                             .totalValue == 1
                     })

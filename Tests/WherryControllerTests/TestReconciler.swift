@@ -25,4 +25,33 @@ enum TestReconciler {
     static func client(_ server: FakeAPIServer) throws -> HTTPKubeAPI {
         try HTTPKubeAPI(connection: KubeConnection(server: server.baseURL), logger: quiet)
     }
+
+    /// Runs `body` with a client of a fresh FakeAPIServer, closing the client also when `body` throws (a client not
+    /// closed crashes the test run instead of failing the test).
+    static func withClient(_ body: @Sendable (HTTPKubeAPI, FakeAPIServer) async throws -> Void) async throws {
+        try await FakeAPIServer.withServer { server in
+            let api = try client(server)
+            do {
+                try await body(api, server)
+            } catch {
+                await api.shutdown()
+                throw error
+            }
+            await api.shutdown()
+        }
+    }
+
+    /// Waits up to `seconds` for `condition`, checking every 100 ms.
+    static func eventually(_ seconds: Int = 15, _ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<(seconds * 10) {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    /// A ConfigMap in `default` with one value.
+    static func configMap(_ name: String, _ value: String) -> String {
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(name)\n  namespace: default\ndata:\n  k: \"\(value)\"\n"
+    }
 }

@@ -17,16 +17,7 @@ struct TrustTests {
         _ make: @escaping @Sendable (HTTPKubeAPI) -> Scenarios,
         _ body: @Sendable (Scenarios, FakeAPIServer) async throws -> Void
     ) async throws {
-        try await FakeAPIServer.withServer { server in
-            let api = try TestReconciler.client(server)
-            do {
-                try await body(make(api), server)
-            } catch {
-                await api.shutdown()
-                throw error
-            }
-            await api.shutdown()
-        }
+        try await TestReconciler.withClient { api, server in try await body(make(api), server) }
     }
 
     private func withScenarios(
