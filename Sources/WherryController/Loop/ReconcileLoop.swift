@@ -14,13 +14,13 @@ public final class ReconcileLoop: Service, Sendable {
     public let config: WherryConfig
     public let reconciler: Reconciler
     public let maxConcurrentServices: Int
-    private let git: any GitSource
-    private let environment: [String: String]?
-    private let logger: Logger
-    private let state = Mutex(LoopState())
+    let git: any GitSource
+    let environment: [String: String]?
+    let logger: Logger
+    let state = Mutex(LoopState())
     private let origin = ContinuousClock.now
     private let notify: @Sendable (DeployNotification) -> Void
-    private let metrics: ControllerMetrics
+    let metrics: ControllerMetrics
 
     /// One reconcile to run.
     struct Work: Sendable {
@@ -146,162 +146,11 @@ public final class ReconcileLoop: Service, Sendable {
         logger.info("Reconcile loop stopped")
     }
 
-    // MARK: - Polling
-
-    private func poll() async {
-        await withTaskGroup(of: Void.self) { group in
-            for repository in config.repositories
-            where config.services.contains(where: { $0.repository == repository.key }) {
-                group.addTask { await self.poll(repository) }
-            }
-            group.addTask { await self.startDueWork() }
-            group.addTask { await self.findOrphans() }
-        }
-    }
-
-    /// Says once, at start, which services left the config but still own objects: they are not pruned silently.
-    private func findOrphans() async {
-        let orphans: [String: Inventory]
-        do {
-            orphans = try await reconciler.syncer.inventories.orphans(in: config)
-        } catch {
-            logger.warning("Cannot read the stored inventories", metadata: ["wherry.error": "\(error)"])
-            return
-        }
-        state.withLock { $0.orphans = orphans.mapValues(\.count) }
-        // The state of services neither configured nor orphaned is of no use any more.
-        do {
-            let forgotten = try await reconciler.store.retainOnly(Set(config.services.map(\.name)).union(orphans.keys))
-            if !forgotten.isEmpty {
-                logger.info(
-                    "Forgot the recorded state of services no longer configured",
-                    metadata: ["wherry.services": "\(forgotten.sorted().joined(separator: ", "))"])
-            }
-        } catch {
-            logger.warning("Cannot remove the state of removed services", metadata: ["wherry.error": "\(error)"])
-        }
-        for (service, inventory) in orphans.sorted(by: { $0.key < $1.key }) {
-            logger.warning(
-                "Service is no longer configured; its objects were left in the cluster",
-                metadata: [
-                    "wherry.service": "\(service)", "wherry.objects": "\(inventory.count)",
-                    "wherry.hint": "remove them with: wherry prune --service \(service)",
-                ])
-        }
-    }
-
-    /// Polls one repository until cancelled.
-    private func poll(_ repository: RepositoryConfig) async {
-        let services = config.services.filter { $0.repository == repository.key }
-        var logger = self.logger
-        logger[metadataKey: "wherry.repo"] = "\(repository.displayName)"
-        var failing = false
-        var lastHead: String?
-        while !Task.isCancelled {
-            let head: Result<String, GitError>
-            do {
-                head = .success(try await git.resolve(try repository.gitRepository(environment: environment)))
-            } catch let error as GitError {
-                head = .failure(error)
-            } catch {
-                // The repository's credentials cannot be read: each service's reconcile reports it.
-                head = .failure(
-                    GitError(
-                        kind: .authenticationFailed, operation: "credentials", remote: repository.displayName,
-                        message: "\(error)"))
-            }
-            state.withLock { state in
-                state.heads[repository.key] = head
-                state.polled.insert(repository.key)
-            }
-            switch head {
-            case .success(let commit):
-                if failing { logger.notice("Repository reachable again") }
-                failing = false
-                if commit != lastHead, lastHead != nil, reconciler.syncer.applyer == nil {
-                    // A new commit: read every service's record in the cluster again with one LIST (a `wherry sync`
-                    // or another Wherry may have written since), so the up-to-date checks that follow cost nothing.
-                    if (try? await reconciler.syncer.inventories.loadAll()) == nil {
-                        reconciler.syncer.inventories.forgetRecorded()
-                    }
-                }
-                lastHead = commit
-                for service in services where !service.suspend {
-                    // Not reconciled at this head yet; a new commit unless it was already tried (and failed) at it.
-                    let (pending, newCommit) = state.withLock {
-                        ($0.seen[service.name] != commit, $0.attempted[service.name] != commit)
-                    }
-                    if pending { enqueue(service.name, .poll, newCommit: newCommit, head: commit) }
-                }
-            case .failure(let error):
-                // Said once per failure streak; the services keep what they applied.
-                if !failing { logger.warning("Cannot poll the repository", metadata: ["wherry.error": "\(error)"]) }
-                metrics.pollFailed(repository: repository.displayName)
-                failing = true
-            }
-            let seconds = Double(max(1, config.pollInterval)) * Double.random(in: 0.9...1.1)
-            await sleep(seconds: seconds, unlessWoken: repository.key)
-        }
-    }
-
-    /// Sleeps `seconds`, or less when a webhook asks for a poll of `repository`.
-    private func sleep(seconds: Double, unlessWoken repository: String) async {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while !Task.isCancelled, ContinuousClock.now < deadline {
-            if state.withLock({ $0.wake.remove(repository) != nil }) { return }
-            try? await Task.sleep(for: min(.milliseconds(200), deadline - ContinuousClock.now))
-        }
-    }
-
-    /// Starts due retries of failed services and due drift checks, checking once a second.
-    private func startDueWork() async {
-        let start = now
-        state.withLock { state in
-            for service in config.services { state.lastCompared[service.name] = start }
-        }
-        while !Task.isCancelled {
-            let now = self.now
-            let (due, drift) = state.withLock { state in
-                // A service waiting for a dependency runs when the dependency is ready, a suspended one when asked
-                // for: retrying them here would only go round every second.
-                let due = state.schedules.filter { name, schedule in
-                    !schedule.running && schedule.failures > 0 && (schedule.retryAt ?? 0) <= now
-                        && state.blocked[name] == nil && config.service(named: name)?.suspend != true
-                }.map(\.key)
-                // Drift checks need the native applier (an external one cannot compare without writing).
-                let checksDrift = reconciler.syncer.applyer == nil
-                let drift = config.services.filter { service in
-                    guard checksDrift else { return false }
-                    let schedule = state.schedules[service.name] ?? ServiceSchedule()
-                    return service.driftInterval > 0 && !service.suspend && !schedule.running && schedule.failures == 0
-                        && state.seen[service.name] != nil && state.blocked[service.name] == nil
-                        && (state.lastCompared[service.name] ?? now) + Double(service.driftInterval) <= now
-                }.map(\.name)
-                for name in drift { state.lastCompared[name] = now }
-                return (due, drift)
-            }
-            for name in due.sorted() { enqueue(name, .retry, newCommit: false) }
-            for name in drift { enqueue(name, .drift, newCommit: false) }
-            try? await Task.sleep(for: .seconds(1))
-        }
-    }
-
-    /// The first dependency of `service` that has not succeeded at its repository's current head, if any.
-    private func unmetDependency(of service: ServiceConfig, in state: LoopState) -> String? {
-        DependencyGraph(services: config.services).firstUnmet(of: service) { name in
-            guard let dependency = config.service(named: name) else { return true }
-            let schedule = state.schedules[name] ?? ServiceSchedule()
-            guard let seen = state.seen[name], schedule.failures == 0, !schedule.running else { return false }
-            if case .success(let head)? = state.heads[dependency.repository] { return seen == head }
-            return true
-        }
-    }
-
     // MARK: - Running
 
     /// Asks for a run of `name`; `head` is the branch head a poll saw. When the service is running at another
     /// commit, its health wait hears of the new head (and ends if that commit changes the service).
-    private func enqueue(_ name: String, _ trigger: ReconcileTrigger, newCommit: Bool, head: String? = nil) {
+    func enqueue(_ name: String, _ trigger: ReconcileTrigger, newCommit: Bool, head: String? = nil) {
         let now = self.now
         let (start, interruption) = state.withLock { state -> (Bool, WaitInterruption?) in
             let start =
@@ -497,7 +346,7 @@ public final class ReconcileLoop: Service, Sendable {
     }
 
     /// Seconds since the loop was made, on a monotonic clock.
-    private var now: Double {
+    var now: Double {
         (ContinuousClock.now - origin).inSeconds
     }
 }
