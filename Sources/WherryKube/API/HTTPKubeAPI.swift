@@ -22,7 +22,9 @@ public final class HTTPKubeAPI: KubeAPI {
     /// Client behaviour.
     public let options: KubeClientOptions
     private let client: HTTPClient
-    private let limiter: RateLimiter
+    /// Watches hold their connection for minutes: they get a pool of their own, so they never queue a request.
+    let watchClient: HTTPClient
+    let limiter: RateLimiter
     private let logger: Logger
     private let fence = Mutex<WriteFence?>(nil)
 
@@ -48,6 +50,11 @@ public final class HTTPKubeAPI: KubeAPI {
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var watchConfiguration = configuration
+        // A watch is silent while nothing changes: the server ends it at its `timeoutSeconds`, not the read timeout.
+        watchConfiguration.timeout.read = .seconds(Int64(Self.watchSeconds + 60))
+        watchConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
+        watchClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: watchConfiguration)
     }
 
     public var server: String { connection.server }
@@ -60,6 +67,7 @@ public final class HTTPKubeAPI: KubeAPI {
     /// Closes the connections.
     public func shutdown() async {
         try? await client.shutdown()
+        try? await watchClient.shutdown()
     }
 
     public func get(_ path: String) async throws(KubeAPIError) -> JSONValue {
@@ -143,6 +151,7 @@ public final class HTTPKubeAPI: KubeAPI {
             } catch {
                 throw Self.cancelled(label)
             }
+            options.onRequest?(method.rawValue, !writes && method != .GET && method != .HEAD)
             do {
                 let (status, bytes) = try await once(
                     method, url: url, label: label, contentType: contentType, body: body, fence: fence)
@@ -226,7 +235,7 @@ public final class HTTPKubeAPI: KubeAPI {
         return (Int(response.status.code), bytes)
     }
 
-    private func authorizationHeader(label: String) throws(KubeAPIError) -> String? {
+    func authorizationHeader(label: String) throws(KubeAPIError) -> String? {
         switch connection.credentials {
         case .none:
             return nil
@@ -251,7 +260,7 @@ public final class HTTPKubeAPI: KubeAPI {
         return delay / 2 + delay / 2 * Double.random(in: 0...1)
     }
 
-    private static func encode(_ query: [(String, String)]) -> String {
+    static func encode(_ query: [(String, String)]) -> String {
         guard !query.isEmpty else { return "" }
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")

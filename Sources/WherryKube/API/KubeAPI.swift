@@ -11,6 +11,12 @@ public protocol KubeAPI: Sendable {
     /// `GET` a collection, following `continue` tokens until every page is read.
     func list(_ path: String, labelSelector: String?) async throws(KubeAPIError) -> [JSONValue]
 
+    /// `GET` a whole collection with the resourceVersion to watch it from (see the default in `KubeAPI+Watch`).
+    func listSnapshot(_ path: String) async throws(KubeAPIError) -> ListSnapshot
+
+    /// `GET` a collection with `watch=1` from a resourceVersion (see the default in `KubeAPI+Watch`).
+    func watch(_ path: String, resourceVersion: String) -> AsyncThrowingStream<WatchEvent, any Error>
+
     /// Server-side apply: `PATCH` with `application/apply-patch+yaml`.
     func apply(_ path: String, object: JSONValue, options: ApplyOptions) async throws(KubeAPIError) -> ApplyResponse
 

@@ -14,7 +14,7 @@ import WherryModel
 /// `GET` of a collection (label and field selectors, `limit`/`continue`), server-side apply (`PATCH` with
 /// `application/apply-patch+yaml`, a faithful simplification with field managers, conflicts, `force` and
 /// `dryRun=All`) and `DELETE`. Errors carry real `Status` bodies. CustomResourceDefinitions register their
-/// resources once established. Other verbs (`POST`, `PUT`, other patch types, watches) are refused.
+/// resources once established. Watches are served (see `FakeAPIServer+Watch`). Other patch types are refused.
 ///
 /// Like the real server, list items of built-in resources carry no `apiVersion` and `kind`.
 ///
@@ -113,6 +113,7 @@ public final class FakeAPIServer: Sendable {
             try? await Task.sleep(for: delay)
         }
         if let failure { return Self.response(failure) }
+        if Self.isWatch(recorded) { return watchResponse(recorded) }
         if ["/healthz", "/readyz", "/livez"].contains(recorded.path) {
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
@@ -133,7 +134,7 @@ public final class FakeAPIServer: Sendable {
     }
 
     /// A failure as an HTTP answer with its `Status` body.
-    private static func response(_ error: APIStatusError) -> Response {
+    static func response(_ error: APIStatusError) -> Response {
         response(code: error.code, body: error.body, headers: error.headers)
     }
 

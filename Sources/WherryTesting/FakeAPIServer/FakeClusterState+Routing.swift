@@ -91,7 +91,7 @@ extension FakeClusterState {
     }
 
     /// The resource, namespace, name and subresource a path below `/api/v1` or `/apis/{g}/{v}` names.
-    private func resolve(
+    func resolve(
         group: String, version: String, rest: ArraySlice<String>
     ) throws(APIStatusError)
         -> ResourceTarget

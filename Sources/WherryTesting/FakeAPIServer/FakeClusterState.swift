@@ -22,6 +22,13 @@ struct FakeClusterState: Sendable {
     var rolloutStarted: [StoredObject.Key: ContinuousClock.Instant] = [:]
     /// How long after a Deployment's spec changes its controller writes status and the revision annotation.
     var controllerDelay: Duration = .zero
+    /// The longest a watch stays open (see ``FakeAPIServer/maxWatchDuration``).
+    var maxWatchDuration: Duration?
+    /// Watches from a resourceVersion at or below this get 410 `Expired`.
+    var compactedRevision = 0
+    /// Objects removed, newest last, with the revision current then: what a watch from an older version reports as
+    /// deleted. Bounded.
+    var tombstones: [(revision: Int, key: StoredObject.Key, body: JSONObject)] = []
     /// Read-only resources of aggregated APIs whose extension server answers (see ``FakeAPIServer/serveReadOnlyResource(group:version:name:kind:namespaced:)``).
     var aggregatedResources: [APIResource] = []
 
@@ -78,7 +85,9 @@ struct FakeClusterState: Sendable {
     /// Removes an object and what depends on it (a namespace's content, a CRD's objects) without a new revision.
     mutating func removeNow(_ key: StoredObject.Key) {
         guard let removed = objects.removeValue(forKey: key) else { return }
+        remember(removed, key: key)
         if key.group.isEmpty, key.resource == "namespaces" {
+            for child in objects.keys where child.namespace == key.name { remember(objects[child]!, key: child) }
             for child in objects.keys where child.namespace == key.name { objects[child] = nil }
         }
         if key.group == APIResource.customResourceDefinitions.group,
@@ -89,6 +98,12 @@ struct FakeClusterState: Sendable {
             let plural = removed.body.value(at: ["spec", "names", "plural"])?.stringValue ?? ""
             for child in objects.keys where child.group == group && child.resource == plural { objects[child] = nil }
         }
+    }
+
+    /// Keeps a removed object for watches that resume from before its removal.
+    private mutating func remember(_ object: StoredObject, key: StoredObject.Key) {
+        tombstones.append((revision, key, object.body))
+        if tombstones.count > 2000 { tombstones.removeFirst(tombstones.count - 2000) }
     }
 
     /// The objects of a resource, optionally in one namespace, sorted by namespace and name.
