@@ -138,11 +138,13 @@ extension ServiceSyncer {
     }
 
     /// Waits until the applied objects are healthy, or fails with what each still awaits (`timeout:` of the
-    /// service). Cancelled when the surrounding task is (a new commit, a shutdown).
+    /// service), on the shared ``HealthObserver``: waiting costs no request. Cancelled when the surrounding task is
+    /// (a new commit, a shutdown).
     public func waitForHealth(_ plan: ServicePlan, result: SyncResult) async throws(SyncError) {
         do {
-            try await manager.waitUntilHealthy(
-                plan.now.entries, timeout: .seconds(plan.service.timeout ?? ServiceConfig.defaultTimeout))
+            try await health.waitUntilHealthy(
+                plan.now.entries, generations: result.changes.generations,
+                timeout: .seconds(plan.service.timeout ?? ServiceConfig.defaultTimeout))
         } catch {
             var error = error
             error.applied = result.changes

@@ -117,6 +117,9 @@ public struct ServiceSyncer: Sendable {
     public var applyer: (any Applyer)?
     /// The leader's write fence (`--leader-elect`): an external applier is not started once it is closed.
     public var fence: WriteFence?
+    /// The live health of what services wait on, shared by every copy of this syncer (one LIST+WATCH per kind and
+    /// namespace for all of them).
+    public let health: HealthObserver
     let logger: Logger
 
     public init(
@@ -129,6 +132,7 @@ public struct ServiceSyncer: Sendable {
         self.concurrency = concurrency
         self.defaultNamespace = defaultNamespace
         self.inventories = inventories ?? InventoryKeeper(cluster: ClusterInventory(api: manager.api))
+        health = HealthObserver(api: manager.api, mapper: manager.mapper)
         self.logger = logger
     }
 

@@ -34,10 +34,18 @@ public struct ChangeSetEntry: Sendable, Hashable, CustomStringConvertible {
 /// The outcome of applying a set of objects, in the order they were applied.
 public struct ChangeSet: Sendable, Hashable {
     public var entries: [ChangeSetEntry]
+    /// The `metadata.generation` each applied object had once the apply ended (written or found unchanged): a
+    /// health check that sees an older generation has not seen this apply yet. A fact about the server, not part of
+    /// the change: two change sets with equal entries are equal.
+    public var generations: [ObjectRef: Int64] = [:]
 
     public init(entries: [ChangeSetEntry] = []) {
         self.entries = entries
     }
+
+    public static func == (lhs: ChangeSet, rhs: ChangeSet) -> Bool { lhs.entries == rhs.entries }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(entries) }
 
     /// How many objects had each action.
     public var counts: [ApplyAction: Int] {

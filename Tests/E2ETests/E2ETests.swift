@@ -35,6 +35,9 @@ struct E2ETests {
     @Test("corrects drift made by another field manager")
     func drift() async throws { try await withScenarios { try await $0.correctsDrift() } }
 
+    @Test("services waiting for health share one LIST+WATCH per collection; a deleted object is not found")
+    func healthObserver() async throws { try await withScenarios { try await $0.healthObserverSharesOneWatch() } }
+
     @Test("an invalid object blocks the whole set")
     func invalid() async throws { try await withScenarios { try await $0.invalidObjectBlocksTheSet() } }
 

@@ -84,7 +84,7 @@ struct InstallCommandTests {
         let decoded = secret.body["data"]?["WHERRY_TOKEN_NOKUBE"]?.stringValue.flatMap { Data(base64Encoded: $0) }
         #expect(decoded.map { String(decoding: $0, as: UTF8.self) } == "ghp_inline_secret_value")
         let rules = objects.first { $0.kind == "ClusterRole" }?.body["rules"]?.arrayValue ?? []
-        #expect(rules.first?["verbs"] == ["get", "list", "create", "patch", "delete"])
+        #expect(rules.first?["verbs"] == ["get", "list", "watch", "create", "patch", "delete"])
         let pod = objects.first { $0.kind == "Deployment" }?.body["spec"]?["template"]?["spec"]
         let container = pod?["containers"]?.arrayValue?.first
         #expect(container?["args"]?.arrayValue?.contains("--leader-elect") == true)

@@ -42,6 +42,11 @@ struct FakeClusterApplyTests {
         }
     }
 
+    @Test("services waiting for health share one LIST+WATCH per collection; a deleted object is not found")
+    func healthObserver() async throws {
+        try await withFakeCluster { scenarios, _, _ in try await scenarios.healthObserverSharesOneWatch() }
+    }
+
     @Test("corrects drift made by another field manager")
     func drift() async throws { try await withFakeCluster { scenarios, _, _ in try await scenarios.correctsDrift() } }
 

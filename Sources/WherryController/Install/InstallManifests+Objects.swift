@@ -30,11 +30,12 @@ extension InstallManifests {
     }
 
     /// What applying, pruning, drift checks and health checks need: read, create, server-side apply (patch) and
-    /// delete of the objects Wherry manages; no update, watch, impersonate, bind or escalate. Its own namespace adds
-    /// the Lease of leader election and the inventory ConfigMaps.
+    /// delete of the objects Wherry manages, and watch (the health observer waits on one watch per kind and
+    /// namespace instead of re-reading each object); no update, impersonate, bind or escalate. Its own namespace
+    /// adds the Lease of leader election and the inventory ConfigMaps.
     static func roles(_ options: InstallOptions) -> [KubeObject] {
         var manage: [JSONValue] = [
-            ["apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "create", "patch", "delete"]]
+            ["apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]]
         ]
         if options.manageRBAC {
             manage.append([

@@ -133,7 +133,7 @@ extension ResourceManager {
         try throwIfFailed(firstPlan.failures + restPlan.failures, step: .validation, applied: ChangeSet())
 
         var changes = ChangeSet(entries: unchangedByLive)
-        changes.entries += try await write(firstPlan.ready, options: options, live: live, before: changes)
+        try await write(firstPlan.ready, options: options, live: live, into: &changes)
         clock.lap("write first stage", objects: firstPlan.ready.count)
         var later = restPlan.ready
         if !options.dryRun, !firstPlan.ready.isEmpty {
@@ -157,7 +157,7 @@ extension ResourceManager {
                 later = (later + checked.ready).sorted { ApplyOrder.precedes($0.object, $1.object) }
             }
         }
-        changes.entries += try await write(later, options: options, live: live, before: changes)
+        try await write(later, options: options, live: live, into: &changes)
         clock.lap("write", objects: later.count)
         return changes
     }
@@ -211,21 +211,22 @@ extension ResourceManager {
         return plan
     }
 
-    /// Writes planned objects that differ from the live state, `concurrency` at a time.
+    /// Writes planned objects that differ from the live state, `concurrency` at a time, adding their outcomes (and
+    /// the generations the writes left) to `changes`.
     private func write(
-        _ planned: [PlannedObject], options: ApplySetOptions, live cache: LiveObjectCache?, before: ChangeSet
-    ) async throws(ApplyError)
-        -> [ChangeSetEntry]
-    {
-        guard !planned.isEmpty else { return [] }
+        _ planned: [PlannedObject], options: ApplySetOptions, live cache: LiveObjectCache?,
+        into changes: inout ChangeSet
+    ) async throws(ApplyError) {
+        guard !planned.isEmpty else { return }
         let live = await liveObjects(planned.filter { !$0.created }, cache: cache)
         let applyOptions = ApplyOptions(fieldManager: fieldManager, force: options.force, dryRun: false)
         let outcomes = await concurrentMap(planned, limit: options.concurrency) { item in
             await writeOne(item, live: live[item.object.ref], options: applyOptions, dryRunOnly: options.dryRun)
         }
-        let (entries, failures) = Self.partition(outcomes)
-        try throwIfFailed(failures, step: .apply, applied: ChangeSet(entries: before.entries + entries))
-        return entries
+        let (written, failures) = Self.partition(outcomes)
+        changes.entries += written.map(\.0)
+        for case (let entry, let generation?) in written { changes.generations[entry.ref] = generation }
+        try throwIfFailed(failures, step: .apply, applied: changes)
     }
 
     // Typed-throw `do` blocks stay in methods: inside task-group closures a release build trapped on them.
@@ -265,35 +266,37 @@ extension ResourceManager {
     private func writeOne(
         _ item: PlannedObject, live: JSONValue?, options: ApplyOptions, dryRunOnly: Bool
     ) async
-        -> Result<ChangeSetEntry, PlanFailure>
+        -> Result<(ChangeSetEntry, Int64?), PlanFailure>
     {
         do {
-            let action = try await applyOne(item, live: live, options: options, dryRunOnly: dryRunOnly)
-            return .success(ChangeSetEntry(ref: item.object.ref, action: action))
+            let (action, generation) = try await applyOne(item, live: live, options: options, dryRunOnly: dryRunOnly)
+            return .success((ChangeSetEntry(ref: item.object.ref, action: action), generation))
         } catch {
             return .failure(PlanFailure(object: item.object, error: error))
         }
     }
 
-    /// Decides and, when needed, writes one object.
+    /// Decides and, when needed, writes one object; with what was written, the generation it left the object at.
     private func applyOne(
         _ item: PlannedObject, live: JSONValue?, options: ApplyOptions, dryRunOnly: Bool
     )
-        async throws(KubeAPIError) -> ApplyAction
+        async throws(KubeAPIError) -> (ApplyAction, Int64?)
     {
         let policy = item.object.annotations[WherryLabels.ssa]?.lowercased()
-        if policy == "ignore" { return .skipped }
+        if policy == "ignore" { return (.skipped, nil) }
         if !item.created {
-            if policy == "if-not-present" { return .skipped }
+            if policy == "if-not-present" { return (.skipped, nil) }
             var live = live
             if live == nil, dryRunOnly {
                 // Not found by the selector (it lacks Wherry's labels); ask for it by name to compare.
                 live = try await api.get(item.path)
             }
-            if let live, OwnedFields.sameOwnedState(live, item.dryRun, manager: fieldManager) { return .unchanged }
-            if dryRunOnly { return .configured }
+            if let live, OwnedFields.sameOwnedState(live, item.dryRun, manager: fieldManager) {
+                return (.unchanged, nil)
+            }
+            if dryRunOnly { return (.configured, nil) }
         } else if dryRunOnly {
-            return .created
+            return (.created, nil)
         }
         if !item.ignored.isEmpty, !item.created {
             // Fields Wherry owns from before they were ignored would be removed by an apply without them.
@@ -301,19 +304,22 @@ extension ResourceManager {
             if current == nil { current = try await api.get(item.path) }
             if let current { try await handOver(item.ignored, of: item, live: current) }
         }
-        let answer = try await api.apply(item.path, object: .object(item.object.body), options: options)
+        var answer = try await api.apply(item.path, object: .object(item.object.body), options: options)
         if item.created, !item.ignored.isEmpty {
             // Created with Git's values for the ignored fields; now give them away and stop owning them.
             try await handOver(item.ignored, of: item, live: answer.object)
             let rest = Self.removing(item.ignored, from: item.object)
-            _ = try await api.apply(item.path, object: .object(rest.body), options: options)
+            answer.object = try await api.apply(item.path, object: .object(rest.body), options: options).object
         }
-        if answer.created { return .created }
-        if live != nil || item.created { return .configured }
+        var generation: Int64?
+        if case .int(let value)? = answer.object["metadata"]?["generation"] { generation = value }
+        if answer.created { return (.created, generation) }
+        if live != nil || item.created { return (.configured, generation) }
         // Found neither by the selector nor by the dry run's comparison: an unchanged resourceVersion means the
         // server found nothing to write.
         let before = item.dryRun["metadata"]?["resourceVersion"]
-        return before != nil && answer.object["metadata"]?["resourceVersion"] == before ? .unchanged : .configured
+        let unchanged = before != nil && answer.object["metadata"]?["resourceVersion"] == before
+        return (unchanged ? .unchanged : .configured, generation)
     }
 
     /// Live objects of existing planned objects, from the cache's LISTs, keyed by reference.

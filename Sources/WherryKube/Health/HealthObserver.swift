@@ -1,0 +1,245 @@
+public import Logging
+import Synchronization
+public import WherryModel
+
+/// The live health of applied objects for the whole controller: one LIST+WATCH per kind and namespace that some
+/// service waits on, shared by every waiting service, instead of each service reading its objects every few seconds.
+///
+/// A service that waits (``waitUntilHealthy(_:generations:timeout:)``) subscribes to the objects it applied and is
+/// woken when one of them changes; waiting costs no request. Each collection's watcher (an informer) lists its
+/// collection, then watches from the list's resourceVersion; a watch the server ends is resumed where it was, one
+/// whose resourceVersion is too old (410) lists again, and a collection the controller may not watch (403, or a
+/// client without watches) is listed every ``pollInterval`` instead while someone waits. An informer keeps only
+/// each object's uid, generation and ``Health`` — not the object — and stops ``linger`` after its last subscriber
+/// leaves. Verdicts are ``Health/of(_:)``'s, as for a single read.
+public final class HealthObserver: Sendable {
+    let api: any KubeAPI
+    let mapper: RESTMapper
+    let logger: Logger
+    /// How often a collection that cannot be watched is listed while someone waits on it.
+    public let pollInterval: Duration
+    /// How long an informer outlives its last subscriber (the next service often waits on the same collection).
+    public let linger: Duration
+    let state = Mutex(State())
+
+    /// What one object looked like at its last event: enough to judge it, without the object.
+    struct Observed: Sendable {
+        var uid: String
+        var generation: Int64?
+        var health: Health
+    }
+
+    /// One collection's informer.
+    struct Informer {
+        var objects: [String: Observed] = [:]
+        /// Whether a first list succeeded.
+        var synced = false
+        /// Why the collection cannot be read now, while it cannot.
+        var problem: String?
+        /// Whether its changes arrive by watch (else by polling).
+        var watching = false
+        /// Subscribers by the object names they wait on.
+        var interest: [String: Set<Int>] = [:]
+        var subscribers: [Int: AsyncStream<Void>.Continuation] = [:]
+        var task: Task<Void, Never>?
+        /// Bumped by every subscribe and unsubscribe, so a linger that sees it unchanged knows nobody came back.
+        var epoch = 0
+    }
+
+    struct State {
+        var informers: [String: Informer] = [:]
+        var nextID = 0
+        /// Lists and watches started, for tests and metrics.
+        var lists = 0
+        var watches = 0
+    }
+
+    public init(
+        api: any KubeAPI, mapper: RESTMapper, pollInterval: Duration = .milliseconds(250),
+        linger: Duration = .seconds(10), logger: Logger = Logger(label: "wherry.health")
+    ) {
+        self.api = api
+        self.mapper = mapper
+        self.pollInterval = pollInterval
+        self.linger = linger
+        self.logger = logger
+    }
+
+    /// Lists and watches started so far (for tests and diagnostics).
+    public var requests: (lists: Int, watches: Int) { state.withLock { ($0.lists, $0.watches) } }
+
+    /// Collections observed now, each with whether it is watched (else polled).
+    public var collections: [String: Bool] { state.withLock { $0.informers.mapValues(\.watching) } }
+
+    /// Stops every informer (tests; a process that exits needs not).
+    public func stop() {
+        let tasks = state.withLock { state in
+            defer { state.informers = [:] }
+            return state.informers.values.compactMap(\.task)
+        }
+        for task in tasks { task.cancel() }
+    }
+
+    /// Waits until every object is healthy. `generations` holds, per object, the `metadata.generation` the apply
+    /// left it at: an older observation of it does not count (the watch has not caught up with the write yet).
+    /// Fails at once when one is degraded, with its reason; fails when `timeout` passes with objects still
+    /// progressing, saying what each awaits; fails with a cancelled error when the task is cancelled.
+    public func waitUntilHealthy(
+        _ entries: [InventoryEntry], generations: [ObjectRef: Int64] = [:], timeout: Duration
+    ) async throws(ApplyError) {
+        let pending = entries.filter { ResourceManager.hasHealthCheck($0.ref) }
+        guard !pending.isEmpty else { return }
+        let deadline = ContinuousClock.now + timeout
+        var paths: [ObjectRef: String] = [:]
+        var unmapped: [ObjectRef: String] = [:]
+        for entry in pending {
+            do {
+                let mapping = try await mapper.mapping(for: entry.groupVersionKind)
+                paths[entry.ref] = mapping.collectionPath(namespace: mapping.namespaced ? entry.ref.namespace : nil)
+            } catch {
+                if error.isCancelled { throw Self.cancelled(pending) }
+                unmapped[entry.ref] = ResourceManager.message(error)
+            }
+        }
+        let (wake, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let id = subscribe(
+            paths, kinds: Dictionary(pending.map { ($0.ref, $0) }, uniquingKeysWith: { a, _ in a }),
+            continuation: continuation)
+        let timer = Task {
+            try? await Task.sleep(until: deadline)
+            continuation.yield()
+        }
+        defer {
+            timer.cancel()
+            unsubscribe(id, from: Set(paths.values))
+            continuation.finish()
+        }
+        var wakes = wake.makeAsyncIterator()
+        while true {
+            let verdicts = judge(pending, paths: paths, unmapped: unmapped, generations: generations)
+            let degraded = verdicts.compactMap { ref, verdict -> ObjectFailure? in
+                guard case .degraded(let reason) = verdict else { return nil }
+                return ObjectFailure(ref: ref, message: reason, reason: "Degraded", isTransient: false)
+            }
+            if !degraded.isEmpty { throw ApplyError(step: .health, failures: degraded.sorted { $0.ref < $1.ref }) }
+            let waiting = verdicts.compactMap { ref, verdict -> (ObjectRef, String)? in
+                guard case .progressing(let reason) = verdict else { return nil }
+                return (ref, reason)
+            }
+            guard !waiting.isEmpty else { return }
+            guard ContinuousClock.now < deadline else {
+                throw ApplyError(
+                    step: .health,
+                    failures: waiting.sorted { $0.0 < $1.0 }.map {
+                        ObjectFailure(
+                            ref: $0.0, message: "not healthy after \(timeout): \($0.1)", reason: "Timeout",
+                            isTransient: true)
+                    })
+            }
+            guard await wakes.next() != nil, !Task.isCancelled else { throw Self.cancelled(pending) }
+        }
+    }
+
+    /// Each object's verdict from what its informer saw.
+    private func judge(
+        _ entries: [InventoryEntry], paths: [ObjectRef: String], unmapped: [ObjectRef: String],
+        generations: [ObjectRef: Int64]
+    ) -> [ObjectRef: Health] {
+        state.withLock { state in
+            var verdicts: [ObjectRef: Health] = [:]
+            for entry in entries {
+                let ref = entry.ref
+                guard let path = paths[ref], let informer = state.informers[path] else {
+                    verdicts[ref] = .progressing(unmapped[ref] ?? "not observed yet")
+                    continue
+                }
+                guard informer.synced else {
+                    verdicts[ref] = .progressing(informer.problem ?? "waiting for the first list of \(path)")
+                    continue
+                }
+                guard let observed = informer.objects[ref.name] else {
+                    verdicts[ref] = .progressing(
+                        informer.problem.map { "not found (\($0))" } ?? "not found")
+                    continue
+                }
+                if let wanted = generations[ref], let seen = observed.generation, seen < wanted {
+                    verdicts[ref] = .progressing("generation \(wanted) not observed yet (seen \(seen))")
+                    continue
+                }
+                verdicts[ref] = observed.health
+            }
+            return verdicts
+        }
+    }
+
+    /// Registers a waiter for the named objects of each collection, starting the informers not running yet.
+    private func subscribe(
+        _ paths: [ObjectRef: String], kinds: [ObjectRef: InventoryEntry], continuation: AsyncStream<Void>.Continuation
+    ) -> Int {
+        var byPath: [String: [ObjectRef]] = [:]
+        for (ref, path) in paths { byPath[path, default: []].append(ref) }
+        let (id, starting) = state.withLock { state -> (Int, [(String, InventoryEntry)]) in
+            state.nextID += 1
+            let id = state.nextID
+            var starting: [(String, InventoryEntry)] = []
+            for (path, refs) in byPath {
+                var informer = state.informers[path] ?? Informer()
+                informer.epoch += 1
+                informer.subscribers[id] = continuation
+                for ref in refs { informer.interest[ref.name, default: []].insert(id) }
+                if informer.task == nil, let entry = refs.first.flatMap({ kinds[$0] }) {
+                    starting.append((path, entry))
+                }
+                state.informers[path] = informer
+            }
+            return (id, starting)
+        }
+        for (path, entry) in starting {
+            let task = Task { await self.inform(path, kind: entry.ref.kind, apiVersion: entry.apiVersion) }
+            let started = state.withLock { state -> Bool in
+                guard state.informers[path]?.task == nil else { return false }
+                state.informers[path]?.task = task
+                return true
+            }
+            if !started { task.cancel() }
+        }
+        return id
+    }
+
+    /// Removes a waiter; an informer left without one stops after ``linger`` unless someone subscribes meanwhile.
+    private func unsubscribe(_ id: Int, from paths: Set<String>) {
+        let idle = state.withLock { state -> [(String, Int)] in
+            var idle: [(String, Int)] = []
+            for path in paths {
+                guard var informer = state.informers[path] else { continue }
+                informer.subscribers[id] = nil
+                for name in Array(informer.interest.keys) {
+                    informer.interest[name]?.remove(id)
+                    if informer.interest[name]?.isEmpty == true { informer.interest[name] = nil }
+                }
+                informer.epoch += 1
+                if informer.subscribers.isEmpty { idle.append((path, informer.epoch)) }
+                state.informers[path] = informer
+            }
+            return idle
+        }
+        for (path, epoch) in idle {
+            Task {
+                try? await Task.sleep(for: linger)
+                let task = state.withLock { state -> Task<Void, Never>? in
+                    guard let informer = state.informers[path], informer.epoch == epoch,
+                        informer.subscribers.isEmpty
+                    else { return nil }
+                    state.informers[path] = nil
+                    return informer.task
+                }
+                task?.cancel()
+            }
+        }
+    }
+
+    static func cancelled(_ entries: [InventoryEntry]) -> ApplyError {
+        let error = HTTPKubeAPI.cancelled("wait for health")
+        return ApplyError(step: .health, failures: entries.map { ObjectFailure(ref: $0.ref, error: error) })
+    }
+}
