@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 public import WherryGit
 public import WherryKube
-import WherryModel
+public import WherryModel
 
 /// Why a reconcile was asked for.
 public enum ReconcileTrigger: String, Sendable, Hashable {
@@ -56,12 +56,21 @@ public struct Reconciler: Sendable {
 
     /// Reconciles `service`. `resolved` is the branch head the caller already asked for (one `ls-remote` per
     /// repository and poll, however many services use it). `interruption` ends the health wait early (a newer
-    /// commit, a shutdown).
+    /// commit, a shutdown). `slots` bounds the services applying at once: a permit is held from locate to the
+    /// recorded inventory, and given back before the health wait, so a service waiting for health lets the next
+    /// one apply.
     public func reconcile(
         _ service: ServiceConfig, in config: WherryConfig, resolved: Result<String, GitError>? = nil,
-        trigger: ReconcileTrigger, liveCache: LiveObjectCache? = nil, interruption: WaitInterruption? = nil
+        trigger: ReconcileTrigger, liveCache: LiveObjectCache? = nil, interruption: WaitInterruption? = nil,
+        slots: AsyncSemaphore? = nil
     ) async -> ReconcileOutcome {
         if service.suspend, trigger != .manual { return .suspended }
+        var permit: AsyncSemaphore.Permit?
+        if let slots {
+            permit = await slots.permit()
+            if permit == nil { return .cancelled }
+        }
+        defer { permit?.release() }
         var attempt = Attempt(service: service, logger: logger)
         let previous = await lastStatus(of: service.name, logger: attempt.logger)
         do {
@@ -87,6 +96,7 @@ public struct Reconciler: Sendable {
             var result = try await syncer.applyObjects(plan, options: options)
             let pruned = await syncer.prune(plan, options: options)
             try await syncer.recordInventory(&plan, pruned: pruned, result: &result, dryRun: false)
+            permit?.release()
             if service.wait,
                 let reason = try await waitForHealth(plan, result: result, in: config, interruption: interruption)
             {

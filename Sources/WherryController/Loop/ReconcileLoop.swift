@@ -7,13 +7,16 @@ import WherryModel
 
 /// The controller's loop (`wherry run`): polls every repository with one `ls-remote` per `poll_interval`
 /// (±10% jitter), hands each service whose branch moved to the ``Reconciler``, retries failures with backoff, and
-/// takes triggers from outside (a webhook, a manual sync). At most `maxConcurrentServices` reconciles run at once;
-/// triggers for a running service coalesce. On graceful shutdown polling stops, no new reconcile starts, and the
+/// takes triggers from outside (a webhook, a manual sync). At most `maxConcurrentServices` services apply at once
+/// (requests in flight stay bounded by the client's concurrency); a service waiting for health holds no such slot,
+/// so waits do not hold applies up. Triggers for a running service coalesce. On graceful shutdown polling stops, no new reconcile starts, and the
 /// ones in flight finish before ``run()`` returns.
 public final class ReconcileLoop: Service, Sendable {
     public let config: WherryConfig
     public let reconciler: Reconciler
     public let maxConcurrentServices: Int
+    /// The apply slots (``maxConcurrentServices``) every reconcile takes from locate to its recorded inventory.
+    let slots: AsyncSemaphore
     let git: any GitSource
     let environment: [String: String]?
     let logger: Logger
@@ -72,6 +75,7 @@ public final class ReconcileLoop: Service, Sendable {
         self.config = config
         self.reconciler = reconciler
         self.maxConcurrentServices = max(1, maxConcurrentServices)
+        slots = AsyncSemaphore(permits: self.maxConcurrentServices)
         git = reconciler.syncer.renderer.git
         self.environment = environment
         self.logger = logger
@@ -169,18 +173,13 @@ public final class ReconcileLoop: Service, Sendable {
         }
     }
 
-    /// Runs queued work, `maxConcurrentServices` at a time, until the queue ends; waits for what runs.
+    /// Runs queued work until the queue ends (each reconcile takes an apply slot, see ``slots``); waits for what
+    /// runs.
     private func consume(_ work: AsyncStream<Work>) async {
-        await withTaskGroup(of: Void.self) { group in
-            var active = 0
+        await withDiscardingTaskGroup { group in
             for await item in work {
                 if state.withLock({ $0.stopping }) { break }
-                if active >= maxConcurrentServices {
-                    await group.next()
-                    active -= 1
-                }
                 group.addTask { await self.execute(item) }
-                active += 1
             }
         }
     }
@@ -236,7 +235,7 @@ public final class ReconcileLoop: Service, Sendable {
             if state.stopping { interruption.send(.shutdown) }
         }
         let outcome = await reconciler.reconcile(
-            service, in: config, resolved: resolved, trigger: item.trigger, interruption: interruption)
+            service, in: config, resolved: resolved, trigger: item.trigger, interruption: interruption, slots: slots)
         measure(outcome, service: service.name, duration: ContinuousClock.now - started)
         let succeeded: Bool?
         var commit: String?
