@@ -24,6 +24,9 @@ public actor GitCLISource: GitSource {
     // same thing at once share one git run.
     private var checkouts: [CheckoutKey: Task<GitCheckout, any Error>] = [:]
     private var resolutions: [GitRepository: Task<String, any Error>] = [:]
+    /// The directories of recent commits with their tree ids (one `ls-tree` per commit serves every service of a
+    /// repository), newest last; ``treeListingsToKeep`` at most.
+    var treeListings: [(key: String, listing: Task<[String: String], any Error>)] = []
     /// How many fetches ran, for metrics and tests.
     public private(set) var fetchCount = 0
 
@@ -66,6 +69,9 @@ public actor GitCLISource: GitSource {
         let clean = path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
         let spec = clean.isEmpty ? "\(commit)^{tree}" : "\(commit):\(clean)"
         // One process: `ls-tree` names the entry with its type, or prints nothing when the path does not exist.
+        if !clean.isEmpty, let listed = await treeListing(repository, bare: bare, commit: commit)?[clean] {
+            return listed
+        }
         if clean.isEmpty {
             let id = try await runGit(
                 ["--git-dir", bare, "rev-parse", "--verify", "--quiet", spec], repository, "rev-parse")

@@ -9,6 +9,8 @@ public final class SQLiteStatusStore: StatusStore {
     /// The database file.
     public let path: String
     private let pool: DatabasePool
+    /// Records of many services at once share a transaction.
+    private let records: GroupCommit<ReconcileAttempt, StatusStoreError>
 
     /// The file name inside the state directory.
     public static let fileName = "wherry.sqlite"
@@ -29,7 +31,9 @@ public final class SQLiteStatusStore: StatusStore {
     public init(path: String) throws(StatusStoreError) {
         self.path = path
         do {
-            pool = try DatabasePool(path: path)
+            let pool = try DatabasePool(path: path)
+            self.pool = pool
+            records = GroupCommit { attempts in await Self.record(attempts, pool: pool, path: path) }
             try Self.migrator.migrate(pool)
             // A write proves the file is writable now, not at the first reconcile.
             try pool.write { db in try db.execute(sql: "UPDATE wherry_meta SET opened_at = ?", arguments: [Date()]) }
@@ -86,59 +90,83 @@ public final class SQLiteStatusStore: StatusStore {
     }
 
     public func record(_ attempt: ReconcileAttempt) async throws(StatusStoreError) {
+        try await records.submit(attempt).get()
+    }
+
+    /// Records attempts in one transaction (see ``GroupCommit``); when the batch fails, each is written alone, so
+    /// one bad record fails only its own caller.
+    private static func record(
+        _ attempts: [ReconcileAttempt], pool: DatabasePool, path: String
+    ) async -> [Result<Void, StatusStoreError>] {
         do {
             try await pool.write { db in
-                let previous = try Self.status(of: attempt.service, in: db)
-                let status = StatusRules.status(after: attempt, previous: previous)
-                try db.execute(
-                    sql: """
-                        INSERT OR REPLACE INTO service_status (service, last_applied_revision, last_applied_tree,
-                            last_applied_at, last_attempt_at, last_result, last_error, counts, duration_seconds,
-                            drift_corrections, last_drift, last_drift_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        status.service, status.lastAppliedRevision, status.lastAppliedTreeHash,
-                        status.lastAppliedAt?.timeIntervalSince1970, status.lastAttemptAt.timeIntervalSince1970,
-                        status.lastResult.rawValue, status.lastError, ApplyAction.json(status.counts).jsonString(),
-                        status.durationSeconds, status.driftCorrections, status.lastDrift.joined(separator: "\n"),
-                        status.lastDriftAt?.timeIntervalSince1970,
-                    ])
-                let newest = try Row.fetchOne(
-                    db, sql: "SELECT * FROM history WHERE service = ? ORDER BY id DESC LIMIT 1",
-                    arguments: [attempt.service])
-                if let newest, StatusRules.repeats(attempt, Self.entry(newest)) {
-                    try db.execute(
-                        sql: """
-                            UPDATE history SET count = count + 1, last_at = ?, counts = ?, duration_seconds = ?
-                            WHERE id = ?
-                            """,
-                        arguments: [
-                            attempt.startedAt.timeIntervalSince1970, ApplyAction.json(attempt.counts).jsonString(),
-                            attempt.durationSeconds, newest["id"] as Int64,
-                        ])
-                } else {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO history (service, revision, result, error, first_at, last_at, count, counts,
-                                duration_seconds)
-                            VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
-                            """,
-                        arguments: [
-                            attempt.service, attempt.revision, attempt.result.rawValue, attempt.error,
-                            attempt.startedAt.timeIntervalSince1970, attempt.startedAt.timeIntervalSince1970,
-                            ApplyAction.json(attempt.counts).jsonString(), attempt.durationSeconds,
-                        ])
-                    try db.execute(
-                        sql: """
-                            DELETE FROM history WHERE service = ? AND id NOT IN
-                                (SELECT id FROM history WHERE service = ? ORDER BY id DESC LIMIT ?)
-                            """,
-                        arguments: [attempt.service, attempt.service, StatusRules.historyLimit])
-                }
+                for attempt in attempts { try Self.record(attempt, in: db) }
             }
+            return attempts.map { _ in .success(()) }
         } catch {
-            throw Self.explain(error, path: path)
+            guard attempts.count > 1 else { return [.failure(Self.explain(error, path: path))] }
+        }
+        var outcomes: [Result<Void, StatusStoreError>] = []
+        for attempt in attempts {
+            do {
+                try await pool.write { db in try Self.record(attempt, in: db) }
+                outcomes.append(.success(()))
+            } catch {
+                outcomes.append(.failure(Self.explain(error, path: path)))
+            }
+        }
+        return outcomes
+    }
+
+    /// Records one attempt: the service's status, and its history (a repeat of the newest line counts there).
+    private static func record(_ attempt: ReconcileAttempt, in db: Database) throws {
+        let previous = try Self.status(of: attempt.service, in: db)
+        let status = StatusRules.status(after: attempt, previous: previous)
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO service_status (service, last_applied_revision, last_applied_tree,
+                    last_applied_at, last_attempt_at, last_result, last_error, counts, duration_seconds,
+                    drift_corrections, last_drift, last_drift_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                status.service, status.lastAppliedRevision, status.lastAppliedTreeHash,
+                status.lastAppliedAt?.timeIntervalSince1970, status.lastAttemptAt.timeIntervalSince1970,
+                status.lastResult.rawValue, status.lastError, ApplyAction.json(status.counts).jsonString(),
+                status.durationSeconds, status.driftCorrections, status.lastDrift.joined(separator: "\n"),
+                status.lastDriftAt?.timeIntervalSince1970,
+            ])
+        let newest = try Row.fetchOne(
+            db, sql: "SELECT * FROM history WHERE service = ? ORDER BY id DESC LIMIT 1",
+            arguments: [attempt.service])
+        if let newest, StatusRules.repeats(attempt, Self.entry(newest)) {
+            try db.execute(
+                sql: """
+                    UPDATE history SET count = count + 1, last_at = ?, counts = ?, duration_seconds = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    attempt.startedAt.timeIntervalSince1970, ApplyAction.json(attempt.counts).jsonString(),
+                    attempt.durationSeconds, newest["id"] as Int64,
+                ])
+        } else {
+            try db.execute(
+                sql: """
+                    INSERT INTO history (service, revision, result, error, first_at, last_at, count, counts,
+                        duration_seconds)
+                    VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+                    """,
+                arguments: [
+                    attempt.service, attempt.revision, attempt.result.rawValue, attempt.error,
+                    attempt.startedAt.timeIntervalSince1970, attempt.startedAt.timeIntervalSince1970,
+                    ApplyAction.json(attempt.counts).jsonString(), attempt.durationSeconds,
+                ])
+            try db.execute(
+                sql: """
+                    DELETE FROM history WHERE service = ? AND id NOT IN
+                        (SELECT id FROM history WHERE service = ? ORDER BY id DESC LIMIT ?)
+                    """,
+                arguments: [attempt.service, attempt.service, StatusRules.historyLimit])
         }
     }
 
