@@ -68,7 +68,9 @@ struct KubeOptions: ParsableArguments {
     }
 
     /// Loads the kubeconfig and opens the client; a kubeconfig problem is a usage error (exit 2).
-    func connect(logger: Logger) throws -> (HTTPKubeAPI, KubeClientConfig) {
+    func connect(
+        logger: Logger, onRequest: (@Sendable (String, Bool) -> Void)? = nil
+    ) throws -> (HTTPKubeAPI, KubeClientConfig) {
         let config: KubeClientConfig
         do {
             config = try KubeConfigLoader().load(explicitPath: kubeconfig, context: context)
@@ -79,7 +81,8 @@ struct KubeOptions: ParsableArguments {
         do {
             let api = try HTTPKubeAPI(
                 connection: KubeConnection(config),
-                options: KubeClientOptions(qps: qps, burst: burst, maxConnections: max(concurrency, 8)),
+                options: KubeClientOptions(
+                    qps: qps, burst: burst, maxConnections: max(concurrency, 8), onRequest: onRequest),
                 logger: logger)
             return (api, config)
         } catch {

@@ -96,7 +96,9 @@ struct RunCommand: AsyncParsableCommand {
         if let name = config.webhookSecretEnv, webhookSecret == nil {
             Terminal.error("webhook_secret_env names \(name), which is not set: the GitHub webhook stays off")
         }
-        let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
+        let registry = PrometheusCollectorRegistry()
+        let (api, clientConfig) = try kube.connect(
+            logger: Logger(label: "wherry.kube"), onRequest: Self.requestCounter(registry))
         var syncer = ServiceSyncer(
             renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
@@ -108,7 +110,6 @@ struct RunCommand: AsyncParsableCommand {
         let fence = leaderElect ? WriteFence() : nil
         syncer.fence = fence
         let notifier = Notifier(url: config.notificationURL(environment: ProcessInfo.processInfo.environment))
-        let registry = PrometheusCollectorRegistry()
         let loop = ReconcileLoop(
             config: config, reconciler: Reconciler(syncer: syncer, store: store),
             maxConcurrentServices: kube.maxConcurrentServices ?? 4,
@@ -168,6 +169,24 @@ struct RunCommand: AsyncParsableCommand {
         }
         await api.shutdown()
         await leaseClient?.shutdown()
+    }
+
+    /// Counts requests to the API server as `wherry_kube_requests_total{method,dry_run}`.
+    static func requestCounter(_ registry: PrometheusCollectorRegistry) -> @Sendable (String, Bool) -> Void {
+        let counters = Dictionary(
+            uniqueKeysWithValues: ["GET", "POST", "PUT", "PATCH", "DELETE"].flatMap { method in
+                [false, true].map { dryRun in
+                    (
+                        "\(method) \(dryRun)",
+                        registry.makeCounter(
+                            descriptor: MetricNameDescriptor(
+                                namespace: "wherry", metricName: "kube_requests", unitName: "total",
+                                helpText: "Requests sent to the Kubernetes API server, retries included"),
+                            labels: [("method", method), ("dry_run", dryRun ? "true" : "false")])
+                    )
+                }
+            })
+        return { method, dryRun in counters["\(method) \(dryRun)"]?.increment() }
     }
 
     /// The Lease's own client; a client that cannot be built is a usage error, as for the reconcile client.

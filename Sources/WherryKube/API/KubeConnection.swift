@@ -63,11 +63,16 @@ public struct KubeClientOptions: Sendable {
     public var connectTimeout: Duration
     /// Connections kept open to the API server.
     public var maxConnections: Int
+    /// Told of every request attempt (retries included) with its method, and whether it is a dry run: the
+    /// executable counts them as `wherry_kube_requests_total`.
+    public var onRequest: (@Sendable (_ method: String, _ dryRun: Bool) -> Void)?
 
     public init(
         qps: Double = 0, burst: Int = 200, maxRetries: Int = 4, retryBaseDelay: Duration = .milliseconds(200),
-        requestTimeout: Duration = .seconds(60), connectTimeout: Duration = .seconds(10), maxConnections: Int = 32
+        requestTimeout: Duration = .seconds(60), connectTimeout: Duration = .seconds(10), maxConnections: Int = 32,
+        onRequest: (@Sendable (_ method: String, _ dryRun: Bool) -> Void)? = nil
     ) {
+        self.onRequest = onRequest
         self.qps = qps
         self.burst = burst
         self.maxRetries = maxRetries

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# The workload of Flux's "Mean Time To Production" benchmark (fluxcd/flux-benchmark, Flux 2.9), run by `wherry run`:
+# N services in one Git repository, each a ServiceAccount, a Service, a Deployment scaled to 0 and an Ingress, all in
+# one namespace, `prune: true`, `wait: true`, `timeout: 60`, `poll_interval: 2`. Times the install (start of
+# `wherry run` → every service applied and healthy) and the upgrade (a commit changing every Deployment's cpu
+# request → every service applied and healthy at it), and prints API requests per service and peak RSS beside
+# Flux's published figures. Run on purpose, against a real cluster (on this machine: shared/realk8s).
+#
+#   scripts/bench-flux.sh KUBECONFIG [N]       (default N = 1000; creates and deletes namespace bench-flux)
+#   WHERRY_BENCH_ARGS="--max-concurrent-services 8" scripts/bench-flux.sh ...   extra `wherry run` options
+set -euo pipefail
+kubeconfig=${1:?usage: scripts/bench-flux.sh KUBECONFIG [N]}
+count=${2:-1000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+wherry_pid=
+cleanup() {
+    [ -n "$wherry_pid" ] && kill "$wherry_pid" 2>/dev/null && wait "$wherry_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+# shellcheck source=scripts/bench-lib.sh
+. "$root/scripts/bench-lib.sh"
+build_wherry
+
+namespace=bench-flux
+repo="$work/repo"
+manifests() { # index, cpu request
+    cat <<YAML
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: app-$1, namespace: $namespace}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: app-$1
+  namespace: $namespace
+  labels: {app.kubernetes.io/name: app-$1}
+spec:
+  type: ClusterIP
+  selector: {app.kubernetes.io/name: app-$1}
+  ports:
+    - {name: http, port: 9898, targetPort: http, protocol: TCP}
+    - {name: grpc, port: 9999, targetPort: grpc, protocol: TCP}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-$1
+  namespace: $namespace
+  labels: {app.kubernetes.io/name: app-$1}
+spec:
+  replicas: 0
+  revisionHistoryLimit: 2
+  strategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 1}}
+  selector:
+    matchLabels: {app.kubernetes.io/name: app-$1}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: app-$1}
+      annotations: {prometheus.io/scrape: "true", prometheus.io/port: "9898"}
+    spec:
+      serviceAccountName: app-$1
+      terminationGracePeriodSeconds: 30
+      containers:
+        - name: app
+          image: registry.example.invalid/bench/app:6.7.0
+          imagePullPolicy: IfNotPresent
+          command: [./app, --port=9898, --grpc-port=9999, --level=info]
+          env:
+            - {name: APP_UI_COLOR, value: "#34577c"}
+            - {name: APP_INSTANCE, value: "app-$1"}
+          ports:
+            - {name: http, containerPort: 9898, protocol: TCP}
+            - {name: grpc, containerPort: 9999, protocol: TCP}
+          livenessProbe:
+            httpGet: {path: /healthz, port: http}
+            initialDelaySeconds: 1
+            timeoutSeconds: 5
+          readinessProbe:
+            httpGet: {path: /readyz, port: http}
+            initialDelaySeconds: 1
+            timeoutSeconds: 5
+          resources:
+            limits: {memory: 256Mi}
+            requests: {cpu: $2, memory: 32Mi}
+          volumeMounts:
+            - {name: data, mountPath: /data}
+      volumes:
+        - {name: data, emptyDir: {}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: app-$1
+  namespace: $namespace
+  labels: {app.kubernetes.io/name: app-$1}
+spec:
+  rules:
+    - host: app-$1.bench.example.invalid
+      http:
+        paths:
+          - path: /
+            pathType: ImplementationSpecific
+            backend:
+              service: {name: app-$1, port: {number: 9898}}
+YAML
+}
+write_all() { # cpu request
+    for i in $(seq 1 "$count"); do
+        mkdir -p "$repo/apps/app-$i"
+        manifests "$i" "$1" > "$repo/apps/app-$i/app.yaml"
+    done
+}
+
+echo "bench: writing $count services (ServiceAccount, Service, Deployment with 0 replicas, Ingress) to one repository"
+mkdir -p "$repo"
+write_all 100m
+git -C "$repo" init -q -b main
+git -C "$repo" add -A
+git -C "$repo" -c user.name=bench -c user.email=bench@wherry.invalid commit -qm install
+{
+    echo "github_configs:"
+    echo "  bench: {url: $repo}"
+    echo "services:"
+    for i in $(seq 1 "$count"); do
+        echo "  - {name: app-$i, github: bench, k8s_yaml_dir: apps/app-$i, namespace: $namespace, wait: true, timeout: 60}"
+    done
+    echo "poll_interval: 2"
+} > "$work/config.yaml"
+
+k delete namespace "$namespace" --ignore-not-found --wait=true >/dev/null
+k create namespace "$namespace" >/dev/null
+k delete configmap -n wherry-system -l wherry.dev/inventory --ignore-not-found >/dev/null 2>&1 || true
+
+port=$((20000 + RANDOM % 20000))
+api="http://127.0.0.1:$port"
+# Services applied and healthy at a commit: succeeded with that revision (wait: true makes success mean healthy).
+done_at() {
+    curl -s "$api/v1/gitops/services" | python3 -c '
+import json, sys
+rev = sys.argv[1]
+try:
+    services = json.load(sys.stdin)["services"]
+except Exception:
+    print(0); sys.exit()
+print(sum(1 for s in services if s["last_result"] == "succeeded" and s["last_applied_revision"] == rev))' "$1"
+}
+requests() {
+    curl -s "$api/metrics" | awk '/^wherry_kube_requests_total/ {sum += $NF} END {print sum + 0}'
+}
+peak_rss() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$wherry_pid/status"; }
+wait_for() { # revision, label
+    local n=0 last=-1 quiet=0
+    while :; do
+        n=$(done_at "$1")
+        [ "$n" -ge "$count" ] && return 0
+        if [ "$n" = "$last" ]; then quiet=$((quiet + 1)); else quiet=0; fi
+        last=$n
+        if [ "$quiet" -ge 600 ]; then echo "bench: $2 stalled at $n/$count services; log: $work/wherry.log" >&2
+            tail -20 "$work/wherry.log" >&2; exit 1; fi
+        sleep 0.2
+    done
+}
+
+install_commit=$(git -C "$repo" rev-parse HEAD)
+echo "bench: wherry run, $count services (extra options: ${WHERRY_BENCH_ARGS:-none})"
+start=$(now)
+# shellcheck disable=SC2086
+"$wherry" run -c "$work/config.yaml" --kubeconfig "$kubeconfig" --state-dir "$work/state" \
+    --listen "127.0.0.1:$port" --log-level warning ${WHERRY_BENCH_ARGS:-} 2> "$work/wherry.log" &
+wherry_pid=$!
+wait_for "$install_commit" install
+install_time=$(elapsed "$start" "$(now)")
+install_requests=$(requests)
+install_rss=$(peak_rss)
+echo "bench: install ${install_time}s"
+
+sleep 3
+before_idle=$(requests)
+sleep 6
+idle_requests=$(( $(requests) - before_idle ))
+
+write_all 101m
+git -C "$repo" -c user.name=bench -c user.email=bench@wherry.invalid commit -qam upgrade
+upgrade_commit=$(git -C "$repo" rev-parse HEAD)
+start=$(now)
+wait_for "$upgrade_commit" upgrade
+upgrade_time=$(elapsed "$start" "$(now)")
+upgrade_requests=$(( $(requests) - before_idle - idle_requests ))
+peak=$(peak_rss)
+healthy=$(k get deployments -n "$namespace" -o json | python3 -c '
+import json, sys
+items = json.load(sys.stdin)["items"]
+print(sum(1 for d in items if d["status"].get("observedGeneration", 0) >= d["metadata"]["generation"]
+          and d["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "101m"))')
+kill "$wherry_pid"; wait "$wherry_pid" 2>/dev/null || true
+wherry_pid=
+k delete namespace "$namespace" --wait=false >/dev/null
+k delete configmap -n wherry-system -l wherry.dev/inventory --ignore-not-found >/dev/null 2>&1 || true
+
+printf '\nservices (4 objects each, one namespace, wait: true)   %d\n' "$count"
+printf 'install, all healthy          %7.1fs   %5.1f requests/service   (Flux 2.9, 1000 apps: 253 s; goal <= 25 s)\n' \
+    "$install_time" "$(echo "$install_requests / $count" | bc -l)"
+printf 'upgrade, all healthy          %7.1fs   %5.1f requests/service   (goal <= 25 s)\n' \
+    "$upgrade_time" "$(echo "$upgrade_requests / $count" | bc -l)"
+printf 'Deployments observed at the upgrade  %d/%d\n' "$healthy" "$count"
+printf 'unchanged polls over 6 s      %d API requests (goal 0)\n' "$idle_requests"
+printf 'peak RSS                      %d MB after install, %d MB overall   (Flux: 223 MiB; goal < 100 MB)\n' \
+    "$install_rss" "$peak"
