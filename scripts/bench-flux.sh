@@ -8,6 +8,7 @@
 #
 #   scripts/bench-flux.sh KUBECONFIG [N]       (default N = 1000; creates and deletes namespace bench-flux)
 #   WHERRY_BENCH_ARGS="--max-concurrent-services 8" scripts/bench-flux.sh ...   extra `wherry run` options
+#   WHERRY_BENCH_LOG_LEVEL=debug WHERRY_BENCH_KEEP=1 ...   keep the work directory and wherry's log
 set -euo pipefail
 kubeconfig=${1:?usage: scripts/bench-flux.sh KUBECONFIG [N]}
 count=${2:-1000}
@@ -16,7 +17,7 @@ work=$(mktemp -d)
 wherry_pid=
 cleanup() {
     [ -n "$wherry_pid" ] && kill "$wherry_pid" 2>/dev/null && wait "$wherry_pid" 2>/dev/null
-    rm -rf "$work"
+    if [ -n "${WHERRY_BENCH_KEEP:-}" ]; then echo "bench: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 # shellcheck source=scripts/bench-lib.sh
@@ -138,7 +139,7 @@ port=$((20000 + RANDOM % 20000))
 api="http://127.0.0.1:$port"
 # Services applied and healthy at a commit: succeeded with that revision (wait: true makes success mean healthy).
 done_at() {
-    curl -s "$api/v1/gitops/services" | python3 -c '
+    { curl -s "$api/v1/gitops/services" || true; } | python3 -c '
 import json, sys
 rev = sys.argv[1]
 try:
@@ -148,7 +149,7 @@ except Exception:
 print(sum(1 for s in services if s["last_result"] == "succeeded" and s["last_applied_revision"] == rev))' "$1"
 }
 requests() {
-    curl -s "$api/metrics" | awk '/^wherry_kube_requests_total/ {sum += $NF} END {print sum + 0}'
+    { curl -s "$api/metrics" || true; } | awk '/^wherry_kube_requests_total/ {sum += $NF} END {print sum + 0}'
 }
 peak_rss() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$wherry_pid/status"; }
 wait_for() { # revision, label
@@ -164,15 +165,35 @@ wait_for() { # revision, label
     done
 }
 
+# Where the time went, from the cluster's own timestamps (whole seconds): when Wherry wrote the last Deployment
+# (its managedFields entry), and when the Deployment controller made the last ReplicaSet for the given revision.
+timeline() { # start (epoch seconds), cpu request of the revision
+    python3 - "$1" "$2" <(k get deployments -n "$namespace" -o json) <(k get replicasets -n "$namespace" -o json) <<'PY'
+import json, sys, datetime
+start, cpu = float(sys.argv[1]), sys.argv[2]
+deployments = json.load(open(sys.argv[3]))["items"]
+replicasets = json.load(open(sys.argv[4]))["items"]
+def seconds(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp() - start
+written = [seconds(m["time"]) for d in deployments for m in d["metadata"].get("managedFields", [])
+           if m["manager"] == "wherry" and m.get("operation") == "Apply"]
+made = [seconds(r["metadata"]["creationTimestamp"]) for r in replicasets
+        if r["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == cpu]
+print("%.0f %.0f %d" % (max(written, default=-1), max(made, default=-1), len(made)))
+PY
+}
+
 install_commit=$(git -C "$repo" rev-parse HEAD)
 echo "bench: wherry run, $count services (extra options: ${WHERRY_BENCH_ARGS:-none})"
 start=$(now)
 # shellcheck disable=SC2086
 "$wherry" run -c "$work/config.yaml" --kubeconfig "$kubeconfig" --state-dir "$work/state" \
-    --listen "127.0.0.1:$port" --log-level warning ${WHERRY_BENCH_ARGS:-} 2> "$work/wherry.log" &
+    --listen "127.0.0.1:$port" --log-level "${WHERRY_BENCH_LOG_LEVEL:-warning}" ${WHERRY_BENCH_ARGS:-} \
+    2> "$work/wherry.log" &
 wherry_pid=$!
 wait_for "$install_commit" install
 install_time=$(elapsed "$start" "$(now)")
+read -r install_written install_made _ <<< "$(timeline "$start" 100m)"
 install_requests=$(requests)
 install_rss=$(peak_rss)
 echo "bench: install ${install_time}s"
@@ -188,6 +209,7 @@ upgrade_commit=$(git -C "$repo" rev-parse HEAD)
 start=$(now)
 wait_for "$upgrade_commit" upgrade
 upgrade_time=$(elapsed "$start" "$(now)")
+read -r upgrade_written upgrade_made _ <<< "$(timeline "$start" 101m)"
 upgrade_requests=$(( $(requests) - before_idle - idle_requests ))
 peak=$(peak_rss)
 healthy=$(k get deployments -n "$namespace" -o json | python3 -c '
@@ -206,6 +228,11 @@ printf 'install, all healthy          %7.1fs   %5.1f requests/service   (Flux 2.
 printf 'upgrade, all healthy          %7.1fs   %5.1f requests/service   (goal <= 25 s)\n' \
     "$upgrade_time" "$(echo "$upgrade_requests / $count" | bc -l)"
 printf 'Deployments observed at the upgrade  %d/%d\n' "$healthy" "$count"
+printf 'timeline (cluster timestamps, whole seconds from the start):\n'
+printf '  install: Wherry wrote the last Deployment at +%ss; the Deployment controller made the last ReplicaSet at +%ss\n' \
+    "$install_written" "$install_made"
+printf '  upgrade: Wherry wrote the last Deployment at +%ss; the Deployment controller made the last ReplicaSet at +%ss\n' \
+    "$upgrade_written" "$upgrade_made"
 printf 'unchanged polls over 6 s      %d API requests (goal 0)\n' "$idle_requests"
 printf 'peak RSS                      %d MB after install, %d MB overall   (Flux: 223 MiB; goal < 100 MB)\n' \
     "$install_rss" "$peak"
