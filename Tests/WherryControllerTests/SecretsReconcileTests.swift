@@ -111,16 +111,33 @@ struct SecretsReconcileTests {
         }
     }
 
-    @Test("a kustomize overlay holding an encrypted Secret is decrypted after the build, and applied")
-    func kustomizeOverlay() async throws {
+    /// Runs `body` with two age keys, a remote and a git cache, all removed afterwards.
+    private func withKeys(
+        _ body: (TestAgeKey, TestAgeKey, GitRemoteFixture, TemporaryDirectory) async throws -> Void
+    ) async throws {
         let key = try await TestAgeKey()
+        let other = try await TestAgeKey()
         let remote = try await GitRemoteFixture()
         let cache = try TemporaryDirectory(prefix: "cache")
         defer {
             key.remove()
+            other.remove()
             remote.remove()
             cache.remove()
         }
+        try await body(key, other, remote, cache)
+    }
+
+    @Test("a kustomize overlay holding an encrypted Secret is decrypted after the build, and applied")
+    func kustomizeOverlay() async throws {
+        try await withKeys { key, _, remote, cache in try await kustomizeOverlay(key, remote, cache) }
+    }
+
+    private func kustomizeOverlay(
+        _ key: TestAgeKey, _ remote: GitRemoteFixture, _ cache: TemporaryDirectory
+    )
+        async throws
+    {
         let encrypted = try await key.encrypt(Self.secret(Self.plaintext), macOnlyEncrypted: true)
         try await remote.commit([
             "base/secret.enc.yaml": encrypted,
@@ -143,16 +160,12 @@ struct SecretsReconcileTests {
 
     @Test("a file that cannot be decrypted fails its service, applies none of it, and other services go on")
     func failureIsContained() async throws {
-        let key = try await TestAgeKey()
-        let other = try await TestAgeKey()
-        let remote = try await GitRemoteFixture()
-        let cache = try TemporaryDirectory(prefix: "cache")
-        defer {
-            key.remove()
-            other.remove()
-            remote.remove()
-            cache.remove()
-        }
+        try await withKeys { key, other, remote, cache in try await failureIsContained(key, other, remote, cache) }
+    }
+
+    private func failureIsContained(
+        _ key: TestAgeKey, _ other: TestAgeKey, _ remote: GitRemoteFixture, _ cache: TemporaryDirectory
+    ) async throws {
         try await remote.commit([
             "app/secret.enc.yaml": try await other.encrypt(Self.secret(Self.plaintext)),
             "app/cm.yaml": TestReconciler.configMap("app-cm", "1"),
@@ -187,16 +200,12 @@ struct SecretsReconcileTests {
 
     @Test("a new age key changes the render digest (so a rotation is applied again); the digest hides the key")
     func keyRotationChangesDigest() async throws {
-        let key = try await TestAgeKey()
-        let rotated = try await TestAgeKey()
-        let remote = try await GitRemoteFixture()
-        let cache = try TemporaryDirectory(prefix: "cache")
-        defer {
-            key.remove()
-            rotated.remove()
-            remote.remove()
-            cache.remove()
-        }
+        try await withKeys { key, rotated, remote, cache in try await keyRotation(key, rotated, remote, cache) }
+    }
+
+    private func keyRotation(
+        _ key: TestAgeKey, _ rotated: TestAgeKey, _ remote: GitRemoteFixture, _ cache: TemporaryDirectory
+    ) async throws {
         try await remote.commit(["app/secret.enc.yaml": try await key.encrypt(Self.secret(Self.plaintext))])
         let config = try Self.config(remote, repository: ", decryption: {provider: sops, age_key_env: APP_AGE}")
         func digest(_ environment: [String: String]) async throws -> String {
