@@ -1,5 +1,6 @@
 # Wherry's container image: a static-stdlib release build of `wherry` on a slim Debian with what it runs at
-# runtime (git, CA certificates, OpenSSH for ssh:// remotes, SQLite, kubectl for kustomize and the kubectl applier).
+# runtime (git, CA certificates, OpenSSH for ssh:// remotes and SSH commit signatures, gnupg for OpenPGP signatures,
+# SQLite, kubectl for kustomize and the kubectl applier, sops for encrypted Secrets).
 #
 #   docker build -t ghcr.io/wherry-dev/wherry:0.1.0 .
 #   wherry install --cluster-name prod --config-file gitops-config.yaml --image ghcr.io/wherry-dev/wherry:0.1.0 --dry-run
@@ -34,12 +35,26 @@ RUN apt-get update \
     && echo "$(cat /kubectl.sha256)  /kubectl" | sha256sum -c - \
     && chmod 0755 /kubectl
 
+# sops decrypts SOPS-encrypted manifests; the release binary, checked against the release's published checksums.
+FROM ${RUNTIME_IMAGE} AS sops
+ARG SOPS_VERSION=v3.11.0
+ARG TARGETARCH=amd64
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && base="https://github.com/getsops/sops/releases/download/${SOPS_VERSION}" \
+    && file="sops-${SOPS_VERSION}.linux.${TARGETARCH}" \
+    && curl -fsSLo "/${file}" "${base}/${file}" \
+    && curl -fsSLo /checksums.txt "${base}/sops-${SOPS_VERSION}.checksums.txt" \
+    && cd / && grep " ${file}\$" /checksums.txt | sha256sum -c - \
+    && install -m 0755 "/${file}" /sops
+
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git ca-certificates openssh-client libsqlite3-0 \
+    && apt-get install -y --no-install-recommends git ca-certificates openssh-client gnupg libsqlite3-0 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/wherry /usr/local/bin/wherry
 COPY --from=kubectl /kubectl /usr/local/bin/kubectl
+COPY --from=sops /sops /usr/local/bin/sops
 # Non-root, as `wherry install` runs it (read-only root file system; HOME and state on volumes).
 USER 65532:65532
 ENV HOME=/tmp

@@ -14,6 +14,7 @@ extension ServiceRenderer {
         let directory = Self.normalise(service.directory)
         var tree = try await git.treeHash(repository, commit: checkout.commit, path: service.directory)
         var text = "wherry \(WherryVersion.current)\n" + service.renderSettings + Self.applySettings(service, config)
+        text += decryptionDigestLine(config.decryption(for: service))
         if let configDirectory = service.configDirectory {
             text += "config_dir " + (try await git.treeHash(repository, commit: checkout.commit, path: configDirectory))
             text += "\n"

@@ -13,13 +13,25 @@ public struct RenderedService: Sendable {
     /// ``ServiceCheckout/treeHash``.
     public var treeHash: String
     public var objects: [KubeObject]
+    /// Per object decrypted from SOPS, the JSON pointers of the values that were encrypted: what
+    /// ``displayObjects(showSecrets:)`` hides.
+    public var encryptedValues: [ObjectRef: [String]] = [:]
+
+    /// The objects for people to read: decrypted values masked (`***`) unless `showSecrets`.
+    public func displayObjects(showSecrets: Bool) -> [KubeObject] {
+        guard !showSecrets, !encryptedValues.isEmpty else { return objects }
+        return objects.map { object in
+            guard let pointers = encryptedValues[object.ref] else { return object }
+            return KubeObject(body: SecretMasking.masking(object.body, at: pointers), source: object.source)
+        }
+    }
 }
 
 /// Rendering one service failed; says at which step and lists every problem.
 public struct ServiceRenderError: Error, Sendable, CustomStringConvertible {
     /// The step that failed.
     public enum Step: String, Sendable {
-        case credentials, git, render
+        case credentials, git, verify, render
     }
 
     public var service: String
@@ -28,6 +40,8 @@ public struct ServiceRenderError: Error, Sendable, CustomStringConvertible {
     public var problems: [String]
     /// Whether a later attempt may succeed without a change (network trouble, a timeout).
     public var isTransient: Bool
+    /// The commit the failure is about, when it is about one commit (a signature refused at it).
+    public var commit: String? = nil
 
     public var description: String {
         "service \(service): \(step.rawValue) failed:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
@@ -39,15 +53,18 @@ public struct ServiceRenderer: Sendable {
     public let git: any GitSource
     public let renderer: ManifestRenderer
     public let environment: [String: String]?
+    /// Decrypts SOPS-encrypted objects right after the manifests are read.
+    public let decryptor: SOPSDecryptor
     let logger: Logger
 
     public init(
         git: any GitSource, renderer: ManifestRenderer = ManifestRenderer(), environment: [String: String]? = nil,
-        logger: Logger = Logger(label: "wherry.render")
+        decryptor: SOPSDecryptor = SOPSDecryptor(), logger: Logger = Logger(label: "wherry.render")
     ) {
         self.git = git
         self.renderer = renderer
         self.environment = environment
+        self.decryptor = decryptor
         self.logger = logger
     }
 
@@ -69,13 +86,24 @@ public struct ServiceRenderer: Sendable {
         -> ServiceCheckout
     {
         let (repositoryConfig, repository) = try gitRepository(for: service, in: config)
+        var head: String?
         do {
             let commit: String
             if let resolved { commit = try resolved.get() } else { commit = try await git.resolve(repository) }
+            head = commit
             let checkout = try await git.checkout(repository, commit: commit)
+            if let verification = repositoryConfig.verification {
+                try await git.verify(repository, commit: commit, with: verification)
+            }
             let tree = try await renderDigest(
                 of: service, in: config, repository: repository, checkout: checkout)
-            return ServiceCheckout(service: service, repository: repositoryConfig, checkout: checkout, treeHash: tree)
+            return ServiceCheckout(
+                service: service, repository: repositoryConfig, checkout: checkout, treeHash: tree,
+                decryption: config.decryption(for: service))
+        } catch  where error.kind == .untrustedCommit {
+            throw ServiceRenderError(
+                service: service.name, step: .verify, problems: [error.message], isTransient: false,
+                commit: head)
         } catch {
             let key =
                 service.configDirectory.map { error.message.contains($0) } == true
@@ -92,8 +120,11 @@ public struct ServiceRenderer: Sendable {
     public func render(_ located: ServiceCheckout) async throws(ServiceRenderError) -> RenderedService {
         let service = located.service
         var objects: [KubeObject]
+        var encryptedValues: [ObjectRef: [String]] = [:]
         do {
             objects = try await renderer.render(root: located.checkout.path, directory: service.directory)
+            let decrypted = try await decrypt(objects, located)
+            (objects, encryptedValues) = (decrypted.objects, decrypted.encryptedValues)
             objects = try Self.addSeedFeatures(to: objects, service: service, root: located.checkout.path)
         } catch {
             throw ServiceRenderError(
@@ -109,7 +140,7 @@ public struct ServiceRenderer: Sendable {
             ])
         return RenderedService(
             service: service, repository: located.repository, commit: located.checkout.commit,
-            treeHash: located.treeHash, objects: objects)
+            treeHash: located.treeHash, objects: objects, encryptedValues: encryptedValues)
     }
 }
 
@@ -175,6 +206,8 @@ public struct ServiceCheckout: Sendable {
     /// settings that change the outcome. Equal digests, equal objects; a service whose render reads something Git
     /// does not pin (a remote base) gets a new digest on every call.
     public var treeHash: String
+    /// How its SOPS-encrypted objects are decrypted, if at all.
+    public var decryption: DecryptionConfig? = nil
 
     /// The commit.
     public var commit: String { checkout.commit }

@@ -86,10 +86,16 @@ public enum SyncError: Error, Sendable, CustomStringConvertible {
         return false
     }
 
-    /// The commit the failed sync was at, when rendering got that far.
+    /// The commit a signature check refused: not retried at it, only once the branch moves (or when asked).
+    public var refusedCommit: String? {
+        if case .render(let error) = self, error.step == .verify { return error.commit }
+        return nil
+    }
+
+    /// The commit the failed sync was at, when rendering got that far (or a signature check refused it).
     public var commit: String {
         switch self {
-        case .render: ""
+        case .render(let error): error.commit ?? ""
         case .apply(_, let commit, _), .refused(_, let commit, _), .inventory(_, let commit, _),
             .applyer(_, let commit, _):
             commit
@@ -230,5 +236,13 @@ public struct ServiceSyncer: Sendable {
                 ],
             ])
         ]
+    }
+}
+
+extension ReconcileOutcome {
+    /// The commit a signature check refused, when that is why the reconcile failed.
+    public var refusedCommit: String? {
+        if case .failed(let error) = self { return error.refusedCommit }
+        return nil
     }
 }

@@ -19,7 +19,7 @@ public actor GitCLISource: GitSource {
     public let ssh: String
     /// Checkouts kept per remote; older ones are removed.
     public let checkoutsToKeep: Int
-    private let logger: Logger
+    let logger: Logger
     // In-flight work, keyed by everything that makes it distinct (credentials included), so callers asking the
     // same thing at once share one git run.
     private var checkouts: [CheckoutKey: Task<GitCheckout, any Error>] = [:]
@@ -27,6 +27,9 @@ public actor GitCLISource: GitSource {
     /// The directories of recent commits with their tree ids (one `ls-tree` per commit serves every service of a
     /// repository), newest last; ``treeListingsToKeep`` at most.
     var treeListings: [(key: String, listing: Task<[String: String], any Error>)] = []
+    /// Commits already verified, keyed by commit and the digest of the trusted keys (a changed key file verifies
+    /// again).
+    var verified: Set<String> = []
     /// How many fetches ran, for metrics and tests.
     public private(set) var fetchCount = 0
 
@@ -220,7 +223,7 @@ public actor GitCLISource: GitSource {
         try await runGit(["--git-dir", bare, "cat-file", "-e", "\(commit)^{commit}"], repository, "cat-file").succeeded
     }
 
-    private func bareDirectory(_ repository: GitRepository) -> String {
+    func bareDirectory(_ repository: GitRepository) -> String {
         "\(cacheDirectory)/repos/\(GitURL.cacheKey(repository.url, branch: repository.branch)).git"
     }
 

@@ -14,6 +14,9 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
         case timedOut
         /// The `git` program is not installed.
         case gitNotInstalled
+        /// The commit is not signed by a key the repository's `verify:` trusts (or the keys cannot be read): not applied,
+        /// and not worth retrying until the branch moves.
+        case untrustedCommit
         /// Anything else git reported.
         case failed
     }

@@ -12,6 +12,12 @@ public protocol GitSource: Sendable {
     /// The object ids of `paths` in `commit` (trees for directories, blobs for files and symbolic links; `""` is the
     /// root), in the order asked, so callers can tell whether any of them changed between commits.
     func objectIDs(_ repository: GitRepository, commit: String, paths: [String]) async throws(GitError) -> [String]
+
+    /// Checks that `commit` (already checked out) is signed by a key `verification` trusts; throws
+    /// ``GitError/Kind-swift.enum/untrustedCommit`` when it is not, naming the signer or saying it is unsigned.
+    func verify(
+        _ repository: GitRepository, commit: String, with verification: CommitVerification)
+        async throws(GitError)
 }
 
 extension GitSource {

@@ -29,10 +29,12 @@ public struct GitRemoteFixture: Sendable {
         try await git(["remote", "add", "origin", barePath], in: workPath)
     }
 
-    /// Writes files (a `nil` content deletes one), commits, pushes, and returns the new commit id.
+    /// Writes files (a `nil` content deletes one), commits (signed by `signer`, when given), pushes, and returns the
+    /// new commit id.
     @discardableResult
     public func commit(
-        _ files: [String: String?], message: String = "update", branch: String? = nil
+        _ files: [String: String?], message: String = "update", branch: String? = nil,
+        signedBy signer: TestSigner? = nil
     ) async throws
         -> String
     {
@@ -46,7 +48,9 @@ public struct GitRemoteFixture: Sendable {
             }
         }
         try await git(["add", "--all", "."], in: workPath)
-        try await git(["commit", "--quiet", "--allow-empty", "-m", message], in: workPath)
+        try await Self.runGit(
+            (signer?.gitArguments ?? []) + ["commit", "--quiet", "--allow-empty", "-m", message], in: workPath,
+            environment: signer?.environment ?? [:])
         try await git(["push", "--quiet", "--force", "origin", "HEAD:refs/heads/\(target)"], in: workPath)
         return try await git(["rev-parse", "HEAD"], in: workPath).trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -67,12 +71,15 @@ public struct GitRemoteFixture: Sendable {
 
     /// Runs git for fixtures: fixed identity, isolated from the machine's git configuration.
     @discardableResult
-    public static func runGit(_ arguments: [String], in directory: String) async throws -> String {
-        let env: [String: String?] = [
+    public static func runGit(
+        _ arguments: [String], in directory: String, environment: [String: String?] = [:]
+    ) async throws -> String {
+        var env: [String: String?] = [
             "GIT_AUTHOR_NAME": "Wherry Test", "GIT_AUTHOR_EMAIL": "test@wherry.invalid",
             "GIT_COMMITTER_NAME": "Wherry Test", "GIT_COMMITTER_EMAIL": "test@wherry.invalid",
             "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0",
         ]
+        env.merge(environment) { _, new in new }
         let result = try await CommandRunner.run(
             Command("git", arguments, environment: env, workingDirectory: directory, timeout: .seconds(60)))
         guard result.succeeded else {

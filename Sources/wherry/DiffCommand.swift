@@ -44,11 +44,12 @@ struct DiffCommand: AsyncParsableCommand {
                     rendered.objects, options: syncer.applyOptions(for: service, dryRun: true))
                 for diff in diffs where diff.action != .unchanged && diff.action != .skipped {
                     changed += 1
-                    let old = diff.live.map { YAMLWriter.document($0) } ?? ""
+                    let (live, desired) = Self.masked(diff)
+                    let old = live.map { YAMLWriter.document($0) } ?? ""
                     let label = "\(diff.ref) (\(diff.action.rawValue))"
                     print(
                         UnifiedDiff.lines(
-                            old: old, new: YAMLWriter.document(diff.desired), oldLabel: "live \(label)",
+                            old: old, new: YAMLWriter.document(desired), oldLabel: "live \(label)",
                             newLabel: "git \(service.name)@\(rendered.commit.prefix(12))"), terminator: "")
                 }
                 changed += try await showPrunes(rendered, syncer: syncer, claims: claims)
@@ -72,6 +73,14 @@ struct DiffCommand: AsyncParsableCommand {
         }
         Terminal.error(changed == 0 ? "no changes" : "\(changed) object\(changed == 1 ? "" : "s") would change")
         if changed > 0 { throw ExitStatus.failure.code }
+    }
+
+    /// Both sides of a diff with Secret values masked (`***`, `*** (before)` / `*** (after)` where a key changed),
+    /// as `kubectl diff` shows them: a diff is read in terminals and CI logs.
+    static func masked(_ diff: ObjectDiff) -> (live: JSONValue?, desired: JSONValue) {
+        guard let desired = diff.desired.objectValue else { return (diff.live, diff.desired) }
+        let masked = SecretMasking.maskSecretPair(live: diff.live?.objectValue, desired: desired)
+        return (masked.live.map { .object($0) } ?? diff.live, .object(masked.desired))
     }
 
     /// Prints what a sync would prune (and keep) for a service; returns how many objects would be deleted.

@@ -53,6 +53,14 @@ struct InstallCommand: AsyncParsableCommand {
     @Flag(help: "Let Wherry apply Roles and ClusterRoles granting more than it holds (adds bind and escalate).")
     var manageRBAC = false
 
+    @Option(
+        help: """
+            An age key file (age-keygen's output) for SOPS-encrypted manifests: kept in the Secret as \
+            WHERRY_SOPS_AGE_KEY, which every decryption block of the config then reads (repositories without one \
+            get decryption: {provider: sops, age_key_env: WHERRY_SOPS_AGE_KEY}).
+            """)
+    var sopsAgeKeyFile: String?
+
     @OptionGroup var kube: KubeOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -87,6 +95,16 @@ struct InstallCommand: AsyncParsableCommand {
         options.namespaces = (namespaces ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         options.manageRBAC = manageRBAC
+        if let sopsAgeKeyFile {
+            guard let key = FileManager.default.contents(atPath: sopsAgeKeyFile),
+                String(decoding: key, as: UTF8.self).contains("AGE-SECRET-KEY-")
+            else {
+                Terminal.error(
+                    "--sops-age-key-file \(sopsAgeKeyFile) cannot be read or holds no AGE-SECRET-KEY-1… line")
+                throw ExitStatus.usage.code
+            }
+            options.sopsAgeKey = Redacted(Array(key))
+        }
         let plan: InstallPlan
         do {
             plan = try InstallManifests.plan(

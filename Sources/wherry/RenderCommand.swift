@@ -14,7 +14,8 @@ struct RenderCommand: AsyncParsableCommand {
         discussion: """
             Reads each service's branch head from Git, renders k8s_yaml_dir (plain YAML/JSON, or kustomize when the \
             directory holds a kustomization.yaml) and labels every object as Wherry applies it \
-            (app.kubernetes.io/managed-by: wherry, wherry.dev/service: <name>). No cluster is contacted.
+            (app.kubernetes.io/managed-by: wherry, wherry.dev/service: <name>). No cluster is contacted. Objects \
+            decrypted from SOPS show their encrypted values as *** unless --show-secrets is given.
             """
     )
 
@@ -25,6 +26,9 @@ struct RenderCommand: AsyncParsableCommand {
 
     @Option(name: .shortAndLong, help: "Output format: yaml or json (a v1 List).")
     var output: RenderFormat = .yaml
+
+    @Flag(help: "Print the values decrypted from SOPS-encrypted files in clear (they show as *** otherwise).")
+    var showSecrets = false
 
     func run() async throws {
         options.logging.bootstrap()
@@ -45,10 +49,14 @@ struct RenderCommand: AsyncParsableCommand {
         case .yaml:
             for result in rendered {
                 print("# Service \(result.service.name): \(result.repository.displayName)@\(result.commit.prefix(12))")
-                print(YAMLWriter.stream(result.objects) { $0.source?.description }, terminator: "")
+                print(
+                    YAMLWriter.stream(result.displayObjects(showSecrets: showSecrets)) { $0.source?.description },
+                    terminator: "")
             }
         case .json:
-            let items = rendered.flatMap { $0.objects.map { JSONValue.object($0.body) } }
+            let items = rendered.flatMap {
+                $0.displayObjects(showSecrets: showSecrets).map { JSONValue.object($0.body) }
+            }
             let list: JSONValue = ["apiVersion": "v1", "kind": "List", "items": .array(items)]
             print(list.prettyJSONString())
         }

@@ -46,9 +46,13 @@ public struct ConvergenceScenarios: Sendable {
         let syncer: ServiceSyncer
         let servicesYAML: String
         var topLevelYAML = ""
+        /// More keys of repository `r` (`, key: value` each).
+        var repositoryYAML = ""
 
         func config() throws -> WherryConfig {
-            let text = "github_configs:\n  r: {url: \(remote.fileURL)}\n\(topLevelYAML)services:\n" + servicesYAML
+            let text =
+                "github_configs:\n  r: {url: \(remote.fileURL)\(repositoryYAML)}\n\(topLevelYAML)services:\n"
+                + servicesYAML
             return try ConfigLoader.parse(text, file: "gitops-config.yaml", baseDirectory: "/").config
         }
 
@@ -66,7 +70,8 @@ public struct ConvergenceScenarios: Sendable {
     }
 
     func withHarness(
-        services: String, files: [String: String?], topLevel: String = "", _ body: (Harness) async throws -> Void
+        services: String, files: [String: String?], topLevel: String = "", repository: String = "",
+        _ body: (Harness) async throws -> Void
     ) async throws {
         let remote = try await GitRemoteFixture()
         try await remote.commit(files)
@@ -82,7 +87,9 @@ public struct ConvergenceScenarios: Sendable {
                 cluster: ClusterInventory(api: counter, namespace: inventoryNamespace), store: InMemoryStatusStore()),
             logger: Self.quiet)
         try await body(
-            Harness(remote: remote, cache: cache, syncer: syncer, servicesYAML: services, topLevelYAML: topLevel))
+            Harness(
+                remote: remote, cache: cache, syncer: syncer, servicesYAML: services, topLevelYAML: topLevel,
+                repositoryYAML: repository))
     }
 
     /// `  - {name: <name>, github: r, k8s_yaml_dir: <name>, namespace: <ns>, create_namespace: true, <extra>}`

@@ -44,11 +44,11 @@ struct NotifierTests {
     func retries() async throws {
         try await RecordingHTTPServer.withServer { receiver, baseURL in
             receiver.answerNext([500, 503])
-            let logs = LogRecorder()
+            let logs = CapturedLogs()
             let url = baseURL + "/hooks/T000/B000/secret-part"
             let notifier = try #require(
-                Notifier(url: url, attempts: 4, retryBase: .milliseconds(10), logger: logs.logger))
-            let group = ServiceGroup(services: [notifier], gracefulShutdownSignals: [], logger: logs.logger)
+                Notifier(url: url, attempts: 4, retryBase: .milliseconds(10), logger: logs.logger()))
+            let group = ServiceGroup(services: [notifier], gracefulShutdownSignals: [], logger: logs.logger())
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 notifier.notify(Self.success)
@@ -66,34 +66,8 @@ struct NotifierTests {
             #expect(first.method == "POST")
             #expect(first.contentType == "application/json")
             #expect(try JSONValue.parse(first.body)["service_name"] == "shop")
-            #expect(logs.lines.filter { $0.contains("Cannot deliver") }.count == 1)
-            #expect(!logs.lines.joined().contains("secret-part"))
-        }
-    }
-}
-
-/// Log lines captured in memory, metadata included.
-final class LogRecorder: Sendable {
-    private let storage = Mutex<[String]>([])
-    var lines: [String] { storage.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "test") { _ in Handler(recorder: self) }
-    }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            recorder.storage.withLock { $0.append("\(event.message) \(all)") }
+            #expect(logs.all.filter { $0.contains("Cannot deliver") }.count == 1)
+            #expect(!logs.all.joined().contains("secret-part"))
         }
     }
 }

@@ -4,7 +4,7 @@ import WherryRender
 extension ConfigLoader {
     static let repositoryKeys = [
         "repo_owner", "repo_name", "branch", "token", "url", "token_env", "token_file", "ssh_key_file",
-        "known_hosts_file",
+        "known_hosts_file", "verify", "decryption",
     ]
 
     /// `github_configs` as a map (key → repo) or the older list (optional `key` per item).
@@ -89,10 +89,13 @@ extension ConfigLoader {
                     .error, reader.location("known_hosts_file"), "'\(path).known_hosts_file' needs ssh_key_file"))
         }
         let derived = ownerAndName(fromURL: resolvedURL)
-        return RepositoryConfig(
+        var repository = RepositoryConfig(
             key: key ?? [owner ?? derived?.0, name ?? derived?.1].compactMap { $0 }.joined(separator: "/"),
             owner: owner ?? derived?.0, name: name ?? derived?.1, branch: branch, url: resolvedURL, token: token,
             sshKeyFile: sshKey, knownHostsFile: knownHosts, location: value.location)
+        repository.verification = readVerification(reader, baseDirectory: baseDirectory, issues: &issues)
+        repository.decryption = readDecryption(reader, baseDirectory: baseDirectory, issues: &issues)
+        return repository
     }
 
     private static func readToken(

@@ -6,13 +6,13 @@ extension ConfigLoader {
     static let serviceKeys = [
         "name", "github", "repo", "k8s_yaml_dir", "namespace", "prune", "suspend", "interval", "depends_on", "timeout",
         "wait", "stateless", "allow_empty", "prune_propagation", "create_namespace", "drift_interval",
-        "ignore_differences", "retry", "config_dir", "download_base_url",
+        "ignore_differences", "retry", "config_dir", "download_base_url", "decryption",
     ]
 
     /// `services[]`. A legacy `repo:` URL adds a repository when no `github_configs` entry matches it.
     static func readServices(
         _ value: YAMLValue?, repositories: inout [RepositoryConfig], declaredKeys: [String],
-        downloadBaseURL: String?, issues: inout [ConfigIssue]
+        downloadBaseURL: String?, baseDirectory: String = "", issues: inout [ConfigIssue]
     ) -> [ServiceConfig] {
         guard let value, !value.isNull else { return [] }
         guard case .sequence(let items) = value.content else {
@@ -52,6 +52,7 @@ extension ConfigLoader {
                 location: item.location)
             readConvergence(reader, into: &service, issues: &issues)
             readSeedFeatures(reader, into: &service, topLevelDownloadURL: downloadBaseURL, issues: &issues)
+            service.decryption = readDecryption(reader, baseDirectory: baseDirectory, issues: &issues)
             if let name {
                 checkServiceName(name, at: reader.location("name"), issues: &issues)
                 if let first = services.first(where: { $0.name == name }) {

@@ -89,7 +89,7 @@ public enum ConfigLoader {
         }
         let services = readServices(
             root["services"], repositories: &repositories, declaredKeys: declared, downloadBaseURL: downloadBaseURL,
-            issues: &issues)
+            baseDirectory: baseDirectory, issues: &issues)
         var config = WherryConfig(
             repositories: repositories,
             services: services,

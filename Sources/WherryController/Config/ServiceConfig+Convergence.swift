@@ -55,6 +55,9 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// The loop's own policy: 5 s, doubling, at most 5 minutes, no limit.
     public static let standard = RetryPolicy()
+    /// No retry at the same commit: for a commit whose signature was refused, which only a new commit (or a manual
+    /// sync, a webhook) can change.
+    public static let untilNewCommit = RetryPolicy(limit: 0)
 
     /// The delay before retry number `failures` (1 for the first), before jitter, in seconds.
     public func delay(failures: Int) -> Double {

@@ -1,3 +1,4 @@
+public import WherryGit
 public import WherryKube
 public import WherryModel
 public import WherryRender
@@ -83,6 +84,10 @@ public struct RepositoryConfig: Sendable, Hashable {
     public var sshKeyFile: String?
     /// SSH known_hosts file.
     public var knownHostsFile: String?
+    /// Which commits may be applied (`verify`): only those signed by a trusted key; any when `nil`.
+    public var verification: CommitVerification?
+    /// How SOPS-encrypted objects of its services are decrypted (`decryption`), unless a service says otherwise.
+    public var decryption: DecryptionConfig?
     /// Where the entry was written.
     public var location: SourceLocation
 
@@ -171,6 +176,8 @@ public struct ServiceConfig: Sendable, Hashable {
     public var configDirectory: String?
     /// The stateless mutation (`stateless: true` or a map), with its download base URL resolved.
     public var statelessMutation: StatelessMutation?
+    /// How its SOPS-encrypted objects are decrypted (`decryption`); the repository's when `nil`.
+    public var decryption: DecryptionConfig?
 
     /// Drift checks every 10 minutes unless a service says otherwise.
     public static let defaultDriftInterval = 600

@@ -22,6 +22,9 @@ public struct InstallOptions: Sendable {
     /// Seconds Wherry takes to stop (`wherry run --shutdown-timeout`): applies in flight finish and notifications
     /// go out. The Pod's `terminationGracePeriodSeconds` is this plus ``shutdownMargin``.
     public var shutdownTimeout = 25
+    /// The age key (`--sops-age-key-file`): kept in the Secret as `WHERRY_SOPS_AGE_KEY`, and every `decryption` of
+    /// the config (added to each repository that has none) reads it from that variable.
+    public var sopsAgeKey: Redacted<[UInt8]>?
     /// Seconds the Pod's grace period adds to ``shutdownTimeout``: for what is cancelled at the timeout to stop,
     /// the Lease to be released and the process to exit before the kubelet kills it.
     public static let shutdownMargin = 10
@@ -56,6 +59,8 @@ public enum InstallManifests {
     public static let configMount = "/etc/wherry/config"
     public static let stateMount = "/var/lib/wherry"
     public static let port = 8080
+    /// The variable (fed by the Secret) that holds the age key given with `--sops-age-key-file`.
+    public static let sopsAgeKeyVariable = "WHERRY_SOPS_AGE_KEY"
 
     public static func plan(
         configText: String, configFile: String, options: InstallOptions, environment: [String: String],
@@ -96,6 +101,25 @@ public enum InstallManifests {
             }
         }
 
+        // The age key: from --sops-age-key-file into the variable every decryption block reads, else each block's
+        // own file or variable is carried into the Secret.
+        if let key = options.sopsAgeKey { secrets[Self.sopsAgeKeyVariable] = key.value }
+        func decryption(_ value: JSONValue?, owner: String, wireWhenMissing: Bool) throws(InstallError) -> JSONValue? {
+            guard var block = value?.objectValue else {
+                guard wireWhenMissing, options.sopsAgeKey != nil else { return value }
+                return ["provider": "sops", "age_key_env": .string(Self.sopsAgeKeyVariable)]
+            }
+            if options.sopsAgeKey != nil {
+                block["age_key_file"] = Optional<JSONValue>.none
+                block["age_key_env"] = .string(Self.sopsAgeKeyVariable)
+            } else if let file = block["age_key_file"]?.stringValue {
+                block["age_key_file"] = .string(try secretFile(file, key: "sops-age-key-" + Self.secretKey(owner)))
+            } else if let name = block["age_key_env"]?.stringValue {
+                fromEnvironment(name, "the age key of \(owner)")
+            }
+            return .object(block)
+        }
+
         // Repositories: map form (key -> entry) or the older list form.
         func rewrite(_ entry: JSONObject, key: String) throws(InstallError) -> JSONObject {
             var entry = entry
@@ -115,6 +139,12 @@ public enum InstallManifests {
             if let file = entry["known_hosts_file"]?.stringValue {
                 entry["known_hosts_file"] = .string(try secretFile(file, key: "known-hosts-" + Self.secretKey(key)))
             }
+            for (field, prefix) in [("allowed_signers_file", "allowed-signers-"), ("gpg_keys_file", "gpg-keys-")] {
+                guard var verify = entry["verify"]?.objectValue, let file = verify[field]?.stringValue else { continue }
+                verify[field] = .string(try secretFile(file, key: prefix + Self.secretKey(key)))
+                entry["verify"] = .object(verify)
+            }
+            entry["decryption"] = try decryption(entry["decryption"], owner: key, wireWhenMissing: true)
             if let url = entry["url"]?.stringValue, url.hasPrefix("file://") || !url.contains(":") {
                 warnings.append(
                     "repository \(key) reads the local path \(url), which does not exist in the cluster; give it a "
@@ -143,6 +173,15 @@ public enum InstallManifests {
             config["github_configs"] = .array(rewritten)
         default:
             break
+        }
+        if case .array(var services)? = config["services"] {
+            for index in services.indices {
+                guard var service = services[index].objectValue, service["decryption"] != nil else { continue }
+                let name = service["name"]?.stringValue ?? "service\(index)"
+                service["decryption"] = try decryption(service["decryption"], owner: name, wireWhenMissing: false)
+                services[index] = .object(service)
+            }
+            config["services"] = .array(services)
         }
         if let url = config["webhook_url"]?.stringValue {
             secrets["WHERRY_WEBHOOK_URL"] = Array(url.utf8)

@@ -246,11 +246,13 @@ public final class ReconcileLoop: Service, Sendable {
         case .upToDate(let revision, _):
             succeeded = true
             commit = revision
-        case .failed:
+        case .failed(let error):
             succeeded = false
             // The commit it failed at (also when a webhook or manual sync resolved it): polls of it wait for the
-            // backoff.
-            if let located = interruption.located { state.withLock { $0.attempted[service.name] = located } }
+            // backoff, or for a new commit when its signature was refused.
+            if let located = interruption.located ?? error.refusedCommit {
+                state.withLock { $0.attempted[service.name] = located }
+            }
         case .suspended, .cancelled, .superseded:
             succeeded = nil
         }
@@ -265,7 +267,7 @@ public final class ReconcileLoop: Service, Sendable {
             if case .applied = outcome { state.lastCompared[service.name] = now }
             let next = state.schedules[service.name, default: ServiceSchedule()].finished(
                 succeeded: succeeded, now: now, jitter: Double.random(in: -0.1...0.1),
-                policy: service.retry ?? .standard)
+                policy: outcome.refusedCommit != nil ? .untilNewCommit : service.retry ?? .standard)
             let unblocked =
                 succeeded == true ? state.blocked.filter { $0.value == service.name }.map(\.key).sorted() : []
             return (state.stopping ? nil : next, unblocked)

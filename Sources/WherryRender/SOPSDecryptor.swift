@@ -1,0 +1,147 @@
+import Foundation
+import WherryExec
+public import WherryModel
+
+/// Decrypts rendered objects that carry SOPS metadata (a top-level `sops:` map) with the real `sops` program and
+/// an age key.
+///
+/// It lives in the render layer because it turns what was read into what is applied, as the kustomize build does,
+/// and runs its program through WherryExec as that build runs kubectl; the controller only says when (right after
+/// the manifests are read, before validation) and with which key. Plaintext never touches the disk: the encrypted
+/// object goes to `sops` on standard input, the plaintext comes back on standard output, and the key travels in
+/// the child's environment (`SOPS_AGE_KEY`), never in its arguments. No message this type makes holds plaintext.
+public struct SOPSDecryptor: Sendable {
+    /// The sops program: a name on `PATH` or a path.
+    public var sops: String
+    /// Longest one decryption may take.
+    public var timeout: Duration
+
+    public init(sops: String = "sops", timeout: Duration = .seconds(30)) {
+        self.sops = sops
+        self.timeout = timeout
+    }
+
+    /// Objects after decryption, with what output must hide.
+    public struct Result: Sendable {
+        /// The objects in their order, the encrypted ones decrypted.
+        public var objects: [KubeObject]
+        /// Per decrypted object, the JSON pointers of the values that were encrypted (see
+        /// ``SecretMasking/encryptedPointers(in:)``).
+        public var encryptedValues: [ObjectRef: [String]]
+
+        public init(objects: [KubeObject], encryptedValues: [ObjectRef: [String]] = [:]) {
+            self.objects = objects
+            self.encryptedValues = encryptedValues
+        }
+    }
+
+    /// Whether an object is SOPS-encrypted: it has a top-level `sops` map holding a `mac`.
+    public static func isEncrypted(_ object: KubeObject) -> Bool {
+        object.body["sops"]?.objectValue?["mac"] != nil
+    }
+
+    /// Decrypts every encrypted object with `ageKey` (the text of an age key file: `AGE-SECRET-KEY-1…` lines).
+    /// `service` names who wants it in messages. Fails listing each object that cannot be decrypted, with its file
+    /// and the reason; objects without SOPS metadata pass through untouched (and need no key).
+    public func decrypt(
+        _ objects: [KubeObject], ageKey: Redacted<String>?, service: String
+    ) async throws(RenderFailure) -> Result {
+        var result = Result(objects: objects, encryptedValues: [:])
+        var issues: [RenderIssue] = []
+        for (index, object) in objects.enumerated() where Self.isEncrypted(object) {
+            guard let ageKey else {
+                issues.append(
+                    issue(
+                        object,
+                        "is SOPS-encrypted but service \(service) has no decryption key; add decryption: "
+                            + "{provider: sops, age_key_file: PATH} (or age_key_env: NAME) to the service or its "
+                            + "repository"))
+                continue
+            }
+            do {
+                let plain = try await decryptOne(object, ageKey: ageKey)
+                result.objects[index] = plain
+                result.encryptedValues[plain.ref] = SecretMasking.encryptedPointers(in: object.body)
+            } catch {
+                issues += error.issues
+            }
+        }
+        guard issues.isEmpty else { throw RenderFailure(issues) }
+        return result
+    }
+
+    private func decryptOne(_ object: KubeObject, ageKey: Redacted<String>) async throws(RenderFailure) -> KubeObject {
+        let keys = ageKey.value.split(whereSeparator: \.isNewline).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { $0.hasPrefix("AGE-SECRET-KEY-") }
+        guard !keys.isEmpty else {
+            throw RenderFailure(
+                issue(object, "cannot be decrypted: the configured age key holds no AGE-SECRET-KEY-1… line"))
+        }
+        let input = Array(YAMLWriter.document(.object(object.body)).utf8)
+        let command = Command(
+            sops, ["--decrypt", "--input-type", "yaml", "--output-type", "json", "/dev/stdin"],
+            environment: Self.environment(keys: keys), input: input, timeout: timeout, outputLimit: 16 << 20,
+            secrets: keys)
+        let run: CommandResult
+        do {
+            run = try await CommandRunner.run(command)
+        } catch {
+            let reason =
+                error.kind == .notFound
+                ? "sops is needed to decrypt it but '\(sops)' was not found on PATH; install sops 3.11"
+                : "sops failed: \(error)"
+            throw RenderFailure(issue(object, "cannot be decrypted: \(reason)"))
+        }
+        guard run.succeeded else {
+            throw RenderFailure(issue(object, "cannot be decrypted: " + Self.reason(run.stderr, object: object)))
+        }
+        guard case .object(var body)? = try? JSONValue.parse(run.stdout) else {
+            throw RenderFailure(issue(object, "cannot be decrypted: sops did not print a JSON object"))
+        }
+        body["sops"] = Optional<JSONValue>.none
+        let plain = KubeObject(body: body, source: object.source)
+        guard !plain.kind.isEmpty, !plain.name.isEmpty, !plain.apiVersion.isEmpty else {
+            throw RenderFailure(issue(object, "decrypts to something without apiVersion, kind and metadata.name"))
+        }
+        return plain
+    }
+
+    /// The child's environment: the key, and nothing that would make sops look for others (the user's files, SSH
+    /// keys, a key command) or run gpg.
+    static func environment(keys: [String]) -> [String: String?] {
+        [
+            "SOPS_AGE_KEY": keys.joined(separator: "\n"), "SOPS_AGE_KEY_FILE": nil, "SOPS_AGE_KEY_CMD": nil,
+            "SOPS_AGE_SSH_PRIVATE_KEY_FILE": nil, "HOME": "/nonexistent", "XDG_CONFIG_HOME": "/nonexistent",
+            "SOPS_GPG_EXEC": "false", "LC_ALL": "C",
+        ]
+    }
+
+    /// sops' failure in one sentence: which key is missing, a MAC mismatch, or its first line of complaint.
+    static func reason(_ stderr: String, object: KubeObject) -> String {
+        let recipients = object.body["sops"]?["age"]?.arrayValue?.compactMap { $0["recipient"]?.stringValue } ?? []
+        let shown = recipients.isEmpty ? "none for age" : recipients.joined(separator: ", ")
+        if stderr.contains("did not match any of the recipients") || stderr.contains("failed to load age identities") {
+            return "no age identity matches any recipient of the file (recipients: \(shown)); give Wherry the key "
+                + "of one of them, or encrypt the file for Wherry's key too (sops updatekeys)"
+        }
+        if stderr.contains("MAC mismatch") {
+            return "MAC mismatch: the file was changed after it was encrypted (if a kustomize overlay changes this "
+                + "object, encrypt it with --encrypted-regex '^(data|stringData)$' --mac-only-encrypted)"
+        }
+        if stderr.contains("message authentication failed") {
+            return "an encrypted value was changed after it was encrypted (its authentication tag does not match); "
+                + "encrypt the file again with sops"
+        }
+        let line =
+            stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { !$0.isEmpty && !$0.hasPrefix("[") } ?? "sops exited with an error"
+        return String(line.prefix(300))
+    }
+
+    private func issue(_ object: KubeObject, _ message: String) -> RenderIssue {
+        // A whole-file encryption hides the identity too: then only the file is named.
+        let identity = [object.kind, object.name].contains { $0.hasPrefix("ENC[") } ? nil : object.ref.description
+        return RenderIssue(location: object.source, object: identity, message: message)
+    }
+}
