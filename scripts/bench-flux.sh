@@ -168,7 +168,7 @@ wait_for() { # revision, label
 # Where the time went, from the cluster's own timestamps (whole seconds): when Wherry wrote the last Deployment
 # (its managedFields entry), and when the Deployment controller made the last ReplicaSet for the given revision.
 timeline() { # start (epoch seconds), cpu request of the revision
-    python3 - "$1" "$2" <(k get deployments -n "$namespace" -o json) <(k get replicasets -n "$namespace" -o json) <<'PY'
+    python3 - "$1" "$2" <(k get deployments -n "$namespace" -o json --show-managed-fields) <(k get replicasets -n "$namespace" -o json) <<'PY'
 import json, sys, datetime
 start, cpu = float(sys.argv[1]), sys.argv[2]
 deployments = json.load(open(sys.argv[3]))["items"]

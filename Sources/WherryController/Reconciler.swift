@@ -80,22 +80,12 @@ public struct Reconciler: Sendable {
             if await isUpToDate(located, previous: previous, trigger: trigger, logger: attempt.logger) {
                 return .upToDate(revision: located.commit, treeHash: located.treeHash)
             }
-            let rendered = try await render(located)
             if let applyer = syncer.applyer {
-                let result = try await syncer.applyExternally(rendered, with: applyer, dryRun: false)
+                let result = try await syncer.applyExternally(try await render(located), with: applyer, dryRun: false)
                 return await succeeded(result, attempt: attempt)
             }
-            // A drift check of the render last applied needs no dry run for objects the live copies show unchanged.
-            let options = SyncOptions(
-                liveCache: liveCache,
-                driftCheck: trigger == .drift && previous?.lastResult == .succeeded
-                    && previous?.lastAppliedTreeHash == located.treeHash,
-                claims: ServiceClaims(config: config, syncer: syncer))
-            var plan = try await syncer.plan(rendered, options: options)
-            try await syncer.recordIntent(&plan, dryRun: false)
-            var result = try await syncer.applyObjects(plan, options: options)
-            let pruned = await syncer.prune(plan, options: options)
-            try await syncer.recordInventory(&plan, pruned: pruned, result: &result, dryRun: false)
+            let (plan, result) = try await apply(
+                located, in: config, previous: previous, trigger: trigger, liveCache: liveCache)
             permit?.release()
             if service.wait,
                 let reason = try await waitForHealth(plan, result: result, in: config, interruption: interruption)
@@ -111,6 +101,28 @@ public struct Reconciler: Sendable {
     }
 
     // MARK: - Steps
+
+    /// Render, plan, record intent, apply, prune, record the inventory. The plan comes back without its objects:
+    /// a health wait needs their identities only, and a thousand services waiting must not hold every rendered
+    /// manifest in memory.
+    private func apply(
+        _ located: ServiceCheckout, in config: WherryConfig, previous: ServiceStatus?, trigger: ReconcileTrigger,
+        liveCache: LiveObjectCache?
+    ) async throws(SyncError) -> (ServicePlan, SyncResult) {
+        // A drift check of the render last applied needs no dry run for objects the live copies show unchanged.
+        let options = SyncOptions(
+            liveCache: liveCache,
+            driftCheck: trigger == .drift && previous?.lastResult == .succeeded
+                && previous?.lastAppliedTreeHash == located.treeHash,
+            claims: ServiceClaims(config: config, syncer: syncer))
+        var plan = try await syncer.plan(try await render(located), options: options)
+        try await syncer.recordIntent(&plan, dryRun: false)
+        var result = try await syncer.applyObjects(plan, options: options)
+        let pruned = await syncer.prune(plan, options: options)
+        try await syncer.recordInventory(&plan, pruned: pruned, result: &result, dryRun: false)
+        plan.rendered.objects = []
+        return (plan, result)
+    }
 
     /// Locate: the commit checked out and the digest of everything the service's render reads.
     private func locate(

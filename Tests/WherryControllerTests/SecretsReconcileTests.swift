@@ -111,6 +111,45 @@ struct SecretsReconcileTests {
         }
     }
 
+    @Test("a refused commit force-pushed away, back to the commit last applied, ends the failure")
+    func forcePushBackAfterRefusal() async throws {
+        let signer = try await TestSigner.ssh()
+        let remote = try await GitRemoteFixture()
+        let cache = try TemporaryDirectory(prefix: "cache")
+        defer {
+            signer.directory.remove()
+            remote.remove()
+            cache.remove()
+        }
+        let allowed = try cache.write("allowed_signers", signer.trustEntry + "\n")
+        let config = try Self.config(remote, repository: ", verify: {mode: head, allowed_signers_file: \(allowed)}")
+        try await remote.commit(["app/cm.yaml": TestReconciler.configMap("cm", "1")], signedBy: signer)
+        try await TestReconciler.withClient { api, _ in
+            let store = InMemoryStatusStore()
+            let loop = ReconcileLoop(
+                config: config, reconciler: TestReconciler.make(api: api, cache: cache, store: store),
+                logger: TestReconciler.quiet)
+            let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: TestReconciler.quiet)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                defer { tasks.cancelAll() }
+                #expect(
+                    try await TestReconciler.eventually { try await store.status(of: "app")?.lastResult == .succeeded })
+                try await remote.commit(["app/cm.yaml": TestReconciler.configMap("cm", "2")])
+                #expect(
+                    try await TestReconciler.eventually { try await store.status(of: "app")?.lastResult == .failed })
+                // The unsigned commit is force-pushed away: the branch is back at the commit last applied.
+                try await remote.git(["reset", "--quiet", "--hard", "HEAD~1"], in: remote.workPath)
+                try await remote.git(
+                    ["push", "--quiet", "--force", "origin", "HEAD:\(remote.branch)"], in: remote.workPath)
+                #expect(
+                    try await TestReconciler.eventually { try await store.status(of: "app")?.lastResult == .succeeded })
+                #expect(loop.schedules["app"]?.failures == 0)
+                await group.triggerGracefulShutdown()
+            }
+        }
+    }
+
     /// Runs `body` with two age keys, a remote and a git cache, all removed afterwards.
     private func withKeys(
         _ body: (TestAgeKey, TestAgeKey, GitRemoteFixture, TemporaryDirectory) async throws -> Void

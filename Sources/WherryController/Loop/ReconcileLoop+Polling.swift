@@ -86,8 +86,12 @@ extension ReconcileLoop {
                 lastHead = commit
                 for service in services where !service.suspend {
                     // Not reconciled at this head yet; a new commit unless it was already tried (and failed) at it.
-                    let (pending, newCommit) = state.withLock {
-                        ($0.seen[service.name] != commit, $0.attempted[service.name] != commit)
+                    // A failing service whose branch moved back to the commit it last applied (a force-push after a
+                    // refused commit) runs too: nothing else would end its failure.
+                    let (pending, newCommit) = state.withLock { state in
+                        let failing = (state.schedules[service.name]?.failures ?? 0) > 0
+                        let attempted = state.attempted[service.name] != commit
+                        return (state.seen[service.name] != commit || (failing && attempted), attempted)
                     }
                     if pending { enqueue(service.name, .poll, newCommit: newCommit, head: commit) }
                 }
