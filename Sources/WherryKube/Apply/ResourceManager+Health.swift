@@ -62,7 +62,7 @@ extension ResourceManager {
         }
     }
 
-    private func health(of entry: InventoryEntry) async -> Result<Health, KubeAPIError> {
+    func health(of entry: InventoryEntry) async -> Result<Health, KubeAPIError> {
         do {
             var live = try await api.get(try await objectPath(of: entry))
             // A GET answers with the version asked for; make sure the kind is there for the check.
