@@ -134,6 +134,8 @@ struct DashboardBrowserTests {
         #expect(
             try await browser.waitFor("return document.getElementById('sync-result').textContent === 'Sync queued.';"))
         #expect(try await browser.run("return sessionStorage.getItem('wherry.apiToken');") == .string(Self.token))
+        #expect(
+            try await browser.run("return getComputedStyle(document.getElementById('token-form')).display;") == "none")
         // The manual sync runs: the page hears of it and shows one more attempt on the newest history line.
         #expect(
             try await browser.waitFor(

@@ -33,7 +33,7 @@ final class WebDriver: Sendable {
         let port = try LoopbackPort.free()
         let driver = Process()
         driver.executableURL = URL(fileURLWithPath: chromedriver)
-        driver.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
+        driver.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1", "--verbose"]
         let log = try work.write("chromedriver.log", "")
         driver.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         driver.standardError = driver.standardOutput
@@ -76,7 +76,8 @@ final class WebDriver: Sendable {
     /// Ends the session and the driver (the browser goes with it).
     func quit() async {
         _ = try? await Self.call("DELETE", "\(base)/session/\(session)")
-        driver.terminate()
+        // chromedriver does not always stop on SIGTERM.
+        kill(driver.processIdentifier, SIGKILL)
         driver.waitUntilExit()
     }
 
@@ -91,7 +92,7 @@ final class WebDriver: Sendable {
     /// The element a CSS selector finds first (its WebDriver reference).
     func element(_ selector: String) async throws -> String {
         let value = try await command("POST", "element", ["using": "css selector", "value": .string(selector)])
-        guard let id = value["element-6066-11e4-a52f-4f735466cecf"]?.stringValue else {
+        guard let id = value["element-6066-11e4-a52e-4f735466cecf"]?.stringValue else {
             throw FixtureError("no element \(selector): \(value.jsonString())")
         }
         return id

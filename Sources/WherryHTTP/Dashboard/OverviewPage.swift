@@ -139,8 +139,10 @@ struct OverviewPage: Sendable {
         }
     }
 
+    /// An error as one line (whitespace runs and line breaks made one space) of at most 200 characters: its first
+    /// line alone is often only a heading (`service x: render failed:`).
     static func firstLine(_ text: String) -> String {
-        let line = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
+        let line = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         return line.count > 200 ? String(line.prefix(199)) + "…" : line
     }
 }

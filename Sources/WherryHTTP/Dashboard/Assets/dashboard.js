@@ -29,6 +29,12 @@
         return parts.length ? parts.join(", ") : "no objects";
     }
 
+    // An error as one line of at most 200 characters, as the server renders it.
+    function oneLine(text) {
+        const line = text.replace(/\s+/g, " ").trim();
+        return line.length > 200 ? line.slice(0, 199) + "…" : line;
+    }
+
     function setBadge(element, state, waitingFor) {
         if (!element) return;
         element.className = "badge state-" + state;
@@ -102,7 +108,7 @@
                 error.dataset.role = "error";
                 row.querySelector("th").append(error);
             }
-            error.textContent = service.last_error.split("\n")[0];
+            error.textContent = oneLine(service.last_error);
         } else if (error) {
             error.remove();
         }
