@@ -8,6 +8,8 @@ extension StatusCommand {
     /// `--watch`: after the table, one line per event of the controller's stream (`GET /v1/gitops/events`), until
     /// interrupted; a dropped connection is resumed from the last event seen (`Last-Event-ID`).
     func watch(_ base: String) async throws {
+        // The table was printed through stdio's buffer; the events are written directly, after it.
+        fflush(nil)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { _ = client.shutdown() }
         var lastEventID: String?
