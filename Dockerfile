@@ -22,8 +22,10 @@ COPY Sources ./Sources
 COPY Tests ./Tests
 COPY Benchmarks ./Benchmarks
 # The Swift runtime linked in (no libswift*.so in the image); symbols stripped.
+# The dashboard's templates, script and style are the bundle beside the binary (Wherry_WherryHTTP.resources).
 RUN swift build -c release --product wherry --static-swift-stdlib -Xlinker -s \
-    && install -m 0755 .build/release/wherry /usr/local/bin/wherry
+    && install -m 0755 .build/release/wherry /usr/local/bin/wherry \
+    && cp -R .build/release/Wherry_WherryHTTP.resources /usr/local/bin/
 
 FROM ${RUNTIME_IMAGE} AS kubectl
 ARG KUBECTL_VERSION=v1.36.2
@@ -53,6 +55,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends git ca-certificates openssh-client gnupg libsqlite3-0 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/wherry /usr/local/bin/wherry
+COPY --from=build /usr/local/bin/Wherry_WherryHTTP.resources /usr/local/bin/Wherry_WherryHTTP.resources
 COPY --from=kubectl /kubectl /usr/local/bin/kubectl
 COPY --from=sops /sops /usr/local/bin/sops
 # Non-root, as `wherry install` runs it (read-only root file system; HOME and state on volumes).

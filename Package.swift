@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Pure values: objects, references, labels. No I/O.
@@ -77,7 +78,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The controller's HTTP server: status API, manual sync, health.
+        // The controller's HTTP server: status API, manual sync, health, the event stream and the dashboard (its
+        // mustache templates, script and style are resources: no Node build, no CDN).
         .target(
             name: "WherryHTTP",
             dependencies: [
@@ -87,7 +89,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
+            resources: [.copy("Dashboard/Templates"), .copy("Dashboard/Assets")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -181,6 +185,7 @@ let package = Package(
             dependencies: [
                 "WherryHTTP", "WherryController", "WherryRender", "WherryTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -189,7 +194,11 @@ let package = Package(
         ),
         .testTarget(
             name: "WherryCLITests",
-            dependencies: ["wherry", "WherryTesting"],
+            dependencies: [
+                "wherry", "WherryTesting",
+                // The dashboard's browser tests drive chromium over WebDriver's HTTP protocol.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             exclude: ["Golden"],
             swiftSettings: strict
         ),

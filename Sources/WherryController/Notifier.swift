@@ -47,13 +47,16 @@ public final class Notifier: Service, Sendable {
     private let attempts: Int
     private let retryBase: Duration
     private let logger: Logger
+    /// Where a notification that could not be delivered is reported (the event stream).
+    private let events: ControllerEventSink
 
     /// A notifier for `url`; `nil` when no URL is configured.
     public init?(
         url: String?, queueLimit: Int = 100, attempts: Int = 4, retryBase: Duration = .seconds(1),
-        logger: Logger = Logger(label: "wherry.notify")
+        logger: Logger = Logger(label: "wherry.notify"), events: @escaping ControllerEventSink = { _ in }
     ) {
         guard let url, !url.isEmpty else { return nil }
+        self.events = events
         self.url = url
         self.attempts = max(1, attempts)
         self.retryBase = retryBase
@@ -75,6 +78,7 @@ public final class Notifier: Service, Sendable {
             var failing = false
             for await notification in self.queue {
                 let problem = await self.deliver(notification)
+                if let problem { self.events(.notificationFailed(service: notification.service, error: problem)) }
                 if let problem, !failing {
                     self.logger.warning(
                         "Cannot deliver deploy notifications to webhook_url",

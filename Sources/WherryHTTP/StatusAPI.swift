@@ -22,11 +22,18 @@ public struct StatusAPI: Sendable {
     private let artifacts: ArtifactServer?
     /// The leader election, when several replicas run: only the leader reconciles.
     private let elector: LeaderElector?
+    /// `GET /v1/gitops/events`, when the loop reports to an ``EventBus``.
+    private let events: EventStream?
+    /// The web dashboard at `/` and `/services/{name}`.
+    private let dashboard: Dashboard?
 
     public init(
         config: WherryConfig, store: any StatusStore, loop: ReconcileLoop, apiToken: String?,
-        webhookSecret: String? = nil, metrics: PrometheusCollectorRegistry? = nil, elector: LeaderElector? = nil
+        webhookSecret: String? = nil, metrics: PrometheusCollectorRegistry? = nil, elector: LeaderElector? = nil,
+        events: EventStream? = nil, dashboard: Dashboard? = nil
     ) {
+        self.events = events
+        self.dashboard = dashboard
         self.metrics = metrics
         self.elector = elector
         artifacts = config.artifactsDirectory.map { ArtifactServer(directory: $0) }
@@ -41,6 +48,7 @@ public struct StatusAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         // First: middleware covers only the routes added after it.
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.get("/healthz") { _, _ in Self.json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
@@ -75,6 +83,8 @@ public struct StatusAPI: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
         artifacts?.register(on: router)
+        events?.register(on: router)
+        dashboard?.register(on: router)
         for method: HTTPRequest.Method in [.get, .post, .put, .delete, .patch] {
             router.on("**", method: method) { request, _ in
                 Self.error(.notFound, "no route \(request.method) \(request.uri.path)")
@@ -131,14 +141,9 @@ public struct StatusAPI: Sendable {
         let status = try await store.status(of: service.name)
         let schedule = loop.schedules[service.name] ?? ServiceSchedule()
         let repository = config.repository(for: service)
-        let state: String =
-            if service.suspend { "suspended" } else if schedule.running {
-                "reconciling"
-            } else if loop.blocked[
-                service.name] != nil
-            { "waiting" } else {
-                status?.lastResult.rawValue ?? "pending"
-            }
+        let state = ServiceStates.state(
+            suspended: service.suspend, running: schedule.running, waiting: loop.blocked[service.name] != nil,
+            lastResult: status?.lastResult)
         var object: JSONObject = [
             "name": .string(service.name), "repo": .string(repository?.displayName ?? service.repository),
             "branch": .string(repository?.branch ?? ""), "k8s_yaml_dir": .string(service.directory),

@@ -109,12 +109,33 @@ struct RunCommand: AsyncParsableCommand {
         // before every write, and an external applier (kubectl, nokube) is not started once it is closed.
         let fence = leaderElect ? WriteFence() : nil
         syncer.fence = fence
-        let notifier = Notifier(url: config.notificationURL(environment: ProcessInfo.processInfo.environment))
+        let bus = EventBus()
+        let lastActions = LastActions()
+        let events: ControllerEventSink = { event in
+            lastActions.record(event)
+            bus.publish(event)
+        }
+        let notifier = Notifier(
+            url: config.notificationURL(environment: ProcessInfo.processInfo.environment), events: events)
         let loop = ReconcileLoop(
             config: config, reconciler: Reconciler(syncer: syncer, store: store),
             maxConcurrentServices: kube.maxConcurrentServices ?? 4,
             metrics: ControllerMetrics(factory: PrometheusMetricsFactory(registry: registry)),
-            notify: { notifier?.notify($0) })
+            notify: { notifier?.notify($0) }, events: events)
+        let manager = syncer.manager
+        let dashboard: Dashboard
+        do {
+            dashboard = try Dashboard(
+                config: config, store: store, loop: loop, tokenConfigured: apiToken?.isEmpty == false,
+                health: { entries in
+                    await manager.liveHealth(of: entries).mapValues { result in
+                        result.mapError { HealthProbeError("\($0)") }
+                    }
+                }, lastActions: lastActions, events: bus)
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitStatus.failure.code
+        }
         let timings = LeaseTimings(
             leaseDuration: .milliseconds(Int(leaseDuration * 1000)),
             renewDeadline: .milliseconds(Int(leaseRenewDeadline * 1000)),
@@ -134,7 +155,7 @@ struct RunCommand: AsyncParsableCommand {
         let app = Application(
             router: StatusAPI(
                 config: config, store: store, loop: loop, apiToken: apiToken, webhookSecret: webhookSecret,
-                metrics: registry, elector: elector
+                metrics: registry, elector: elector, events: EventStream(bus: bus), dashboard: dashboard
             ).router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "wherry"),
             onServerRunning: { channel in
@@ -147,7 +168,7 @@ struct RunCommand: AsyncParsableCommand {
         // notifier last, so it still delivers what the drain reported.
         let services: [any Service] =
             (notifier.map { [$0] } ?? []) + [
-                app, elector.map { LeaderElectedLoop(elector: $0, work: drain) as any Service } ?? drain,
+                app, bus, elector.map { LeaderElectedLoop(elector: $0, work: drain) as any Service } ?? drain,
             ]
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],

@@ -17,11 +17,15 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: SyncFormat = .text
 
+    @Flag(help: "After the table, print the controller's events as they happen (reconciles, state changes, drift).")
+    var watch = false
+
     func run() async throws {
         let base = server.hasSuffix("/") ? String(server.dropLast()) : server
         let services = try await Self.get(base + "/v1/gitops/services", server: base)
         if output == .json {
             print(services.prettyJSONString())
+            if watch { try await self.watch(base) }
             return
         }
         let rows = (services["services"]?.arrayValue ?? []).map { service -> [String] in
@@ -45,6 +49,7 @@ struct StatusCommand: AsyncParsableCommand {
                 "orphaned: service \(name) is no longer configured; its \(count) objects were left in the cluster "
                     + "(remove them with: wherry prune --service \(name))")
         }
+        if watch { try await self.watch(base) }
     }
 
     /// GETs one JSON document; a controller that does not answer is a clear error (exit 1).

@@ -46,8 +46,10 @@ struct NotifierTests {
             receiver.answerNext([500, 503])
             let logs = CapturedLogs()
             let url = baseURL + "/hooks/T000/B000/secret-part"
+            let bus = EventBus(epoch: "n")
+            let watcher = bus.subscribe()
             let notifier = try #require(
-                Notifier(url: url, attempts: 4, retryBase: .milliseconds(10), logger: logs.logger()))
+                Notifier(url: url, attempts: 4, retryBase: .milliseconds(10), logger: logs.logger(), events: bus.sink))
             let group = ServiceGroup(services: [notifier], gracefulShutdownSignals: [], logger: logs.logger())
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
@@ -68,6 +70,16 @@ struct NotifierTests {
             #expect(try JSONValue.parse(first.body)["service_name"] == "shop")
             #expect(logs.all.filter { $0.contains("Cannot deliver") }.count == 1)
             #expect(!logs.all.joined().contains("secret-part"))
+            // Each notification given up on is an event on the stream (the first one got through on its third try).
+            watcher.cancel()
+            var failed: [String] = []
+            for await frame in watcher.frames {
+                if case .event(let event) = frame, event.kind == .notificationFailed {
+                    failed.append(event.data.jsonString())
+                }
+            }
+            #expect(failed.count == 2, "\(failed)")
+            #expect(failed.allSatisfy { $0.contains("\"service\":\"shop\"") && !$0.contains("secret-part") })
         }
     }
 }

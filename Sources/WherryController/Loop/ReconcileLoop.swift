@@ -23,6 +23,8 @@ public final class ReconcileLoop: Service, Sendable {
     let state = Mutex(LoopState())
     private let origin = ContinuousClock.now
     private let notify: @Sendable (DeployNotification) -> Void
+    /// Where watchers of the event stream hear what happens (``EventBus``).
+    let emit: ControllerEventSink
     let metrics: ControllerMetrics
 
     /// One reconcile to run.
@@ -68,9 +70,11 @@ public final class ReconcileLoop: Service, Sendable {
         config: WherryConfig, reconciler: Reconciler, maxConcurrentServices: Int = 4,
         environment: [String: String]? = nil, logger: Logger = Logger(label: "wherry.loop"),
         metrics: ControllerMetrics = ControllerMetrics(),
-        notify: @escaping @Sendable (DeployNotification) -> Void = { _ in }
+        notify: @escaping @Sendable (DeployNotification) -> Void = { _ in },
+        events: @escaping ControllerEventSink = { _ in }
     ) {
         self.notify = notify
+        emit = events
         self.metrics = metrics
         self.config = config
         self.reconciler = reconciler
@@ -209,6 +213,7 @@ public final class ReconcileLoop: Service, Sendable {
             return (dependency, state.blocked[service.name] != dependency)
         }
         if let dependency = waitingFor {
+            emit(.waiting(service: service.name, dependency: dependency))
             // Run again when the dependency succeeds.
             if first {
                 let suspended = config.service(named: dependency)?.suspend == true
@@ -227,6 +232,7 @@ public final class ReconcileLoop: Service, Sendable {
             resolved = nil
         }
         let started = ContinuousClock.now
+        emit(.reconcileStarted(service: service.name, trigger: item.trigger))
         let interruption = WaitInterruption()
         state.withLock { state in
             if case .success(let head)? = resolved { state.attempted[service.name] = head }
@@ -272,6 +278,7 @@ public final class ReconcileLoop: Service, Sendable {
                 succeeded == true ? state.blocked.filter { $0.value == service.name }.map(\.key).sorted() : []
             return (state.stopping ? nil : next, unblocked)
         }
+        emit(.reconcileFinished(service: service.name, outcome: outcome))
         if let next { state.withLock { $0.input }?.yield(Work(service: service.name, trigger: next)) }
         for name in unblocked {
             let trigger = state.withLock { $0.blockedTriggers.removeValue(forKey: name) } ?? .poll

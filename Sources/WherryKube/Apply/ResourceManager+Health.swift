@@ -14,4 +14,20 @@ extension ResourceManager {
             return ref.group.contains(".") && !ref.group.hasSuffix(".k8s.io") && !ref.group.hasSuffix(".kubernetes.io")
         }
     }
+
+    /// One object's health from a read of it (the dashboard's live view of a service).
+    func health(of entry: InventoryEntry) async -> Result<Health, KubeAPIError> {
+        do {
+            var live = try await api.get(try await objectPath(of: entry))
+            // A GET answers with the version asked for; make sure the kind is there for the check.
+            if case .object(var body) = live, body["kind"] == nil {
+                body["kind"] = .string(entry.ref.kind)
+                body["apiVersion"] = .string(entry.apiVersion)
+                live = .object(body)
+            }
+            return .success(Health.of(live))
+        } catch {
+            return .failure(error)
+        }
+    }
 }
