@@ -73,7 +73,7 @@ public struct Reconciler: Sendable {
         defer { permit?.release() }
         var attempt = Attempt(service: service, logger: logger)
         let previous = await lastStatus(of: service.name, logger: attempt.logger)
-        do {
+        do throws(SyncError) {
             let located = try await locate(service, in: config, resolved: resolved)
             attempt.located(located)
             interruption?.located = located.commit
@@ -81,8 +81,13 @@ public struct Reconciler: Sendable {
                 return .upToDate(revision: located.commit, treeHash: located.treeHash)
             }
             if let applyer = syncer.applyer {
-                let result = try await syncer.applyExternally(try await render(located), with: applyer, dryRun: false)
-                return await succeeded(result, attempt: attempt)
+                let rendered = try await render(located)
+                do throws(SyncError) {
+                    let result = try await syncer.applyExternally(rendered, with: applyer, dryRun: false)
+                    return await succeeded(result, attempt: attempt)
+                } catch {
+                    throw error.redacting(rendered.plaintextValues)
+                }
             }
             let (plan, result) = try await apply(
                 located, in: config, previous: previous, trigger: trigger, liveCache: liveCache)
@@ -115,13 +120,19 @@ public struct Reconciler: Sendable {
             driftCheck: trigger == .drift && previous?.lastResult == .succeeded
                 && previous?.lastAppliedTreeHash == located.treeHash,
             claims: ServiceClaims(config: config, syncer: syncer))
-        var plan = try await syncer.plan(try await render(located), options: options)
-        try await syncer.recordIntent(&plan, dryRun: false)
-        var result = try await syncer.applyObjects(plan, options: options)
-        let pruned = await syncer.prune(plan, options: options)
-        try await syncer.recordInventory(&plan, pruned: pruned, result: &result, dryRun: false)
-        plan.rendered.objects = []
-        return (plan, result)
+        let rendered = try await render(located)
+        do throws(SyncError) {
+            var plan = try await syncer.plan(rendered, options: options)
+            try await syncer.recordIntent(&plan, dryRun: false)
+            var result = try await syncer.applyObjects(plan, options: options)
+            let pruned = await syncer.prune(plan, options: options)
+            try await syncer.recordInventory(&plan, pruned: pruned, result: &result, dryRun: false)
+            plan.rendered.objects = []
+            return (plan, result)
+        } catch {
+            // The API server may quote a decrypted value back (a schema check, an admission webhook).
+            throw error.redacting(rendered.plaintextValues)
+        }
     }
 
     /// Locate: the commit checked out and the digest of everything the service's render reads.

@@ -31,8 +31,8 @@ struct KubeOptions: ParsableArguments {
 
     @Option(
         help: """
-            Services applied at once (sync: 16, run: 4). Requests in flight stay bounded by --concurrency however \
-            many services run, so many small services can fill the pipe.
+            Services applied at once (default 16; in run a service waiting for health holds no slot). Requests in \
+            flight stay bounded by --concurrency however many services run, so many small services can fill the pipe.
             """)
     var maxConcurrentServices: Int?
 

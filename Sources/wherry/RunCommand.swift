@@ -119,7 +119,7 @@ struct RunCommand: AsyncParsableCommand {
             url: config.notificationURL(environment: ProcessInfo.processInfo.environment), events: events)
         let loop = ReconcileLoop(
             config: config, reconciler: Reconciler(syncer: syncer, store: store),
-            maxConcurrentServices: kube.maxConcurrentServices ?? 4,
+            maxConcurrentServices: kube.maxConcurrentServices ?? 16,
             metrics: ControllerMetrics(factory: PrometheusMetricsFactory(registry: registry)),
             notify: { notifier?.notify($0) }, events: events)
         let manager = syncer.manager

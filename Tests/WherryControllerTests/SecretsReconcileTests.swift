@@ -237,6 +237,41 @@ struct SecretsReconcileTests {
         }
     }
 
+    @Test("an API server error quoting a decrypted value reaches the status and the outcome masked")
+    func serverEchoIsRedacted() async throws {
+        try await withKeys { key, _, remote, cache in
+            try await remote.commit(["app/secret.enc.yaml": try await key.encrypt(Self.secret(Self.plaintext))])
+            let text = """
+                github_configs:
+                  r: {url: \(remote.fileURL), decryption: {provider: sops, age_key_file: \(key.file)}}
+                services:
+                  - {name: app, github: r, k8s_yaml_dir: app}
+                """
+            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            try await TestReconciler.withClient { api, server in
+                // An admission webhook (say) refuses the Secret and quotes its value, in clear and as base64.
+                let encoded = Data(Self.plaintext.utf8).base64EncodedString()
+                server.failNext(
+                    10, status: 422,
+                    message: "admission webhook denied: value \"\(Self.plaintext)\" (\(encoded)) is weak"
+                ) { $0.method == "PATCH" && $0.path.contains("/secrets/") }
+                let store = InMemoryStatusStore()
+                let reconciler = TestReconciler.make(api: api, cache: cache, store: store)
+                guard
+                    case .failed(let error) = await reconciler.reconcile(config.services[0], in: config, trigger: .poll)
+                else {
+                    Issue.record("the refused Secret did not fail its service")
+                    return
+                }
+                #expect(error.description.contains("admission webhook denied: value \"***\""))
+                let recorded = try await store.status(of: "app")?.lastError ?? ""
+                for text in [error.description, recorded] {
+                    #expect(!text.contains(Self.plaintext) && !text.contains(encoded))
+                }
+            }
+        }
+    }
+
     @Test("a new age key changes the render digest (so a rotation is applied again); the digest hides the key")
     func keyRotationChangesDigest() async throws {
         try await withKeys { key, rotated, remote, cache in try await keyRotation(key, rotated, remote, cache) }
