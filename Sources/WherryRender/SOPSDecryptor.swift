@@ -42,7 +42,8 @@ public struct SOPSDecryptor: Sendable {
 
     /// Decrypts every encrypted object with `ageKey` (the text of an age key file: `AGE-SECRET-KEY-1…` lines).
     /// `service` names who wants it in messages. Fails listing each object that cannot be decrypted, with its file
-    /// and the reason; objects without SOPS metadata pass through untouched (and need no key).
+    /// and the reason; objects without SOPS metadata pass through untouched (and need no key). Ciphertext left
+    /// over after it (see ``rejectCiphertext(_:)``) fails too.
     public func decrypt(
         _ objects: [KubeObject], ageKey: Redacted<String>?, service: String
     ) async throws(RenderFailure) -> Result {
@@ -67,6 +68,7 @@ public struct SOPSDecryptor: Sendable {
             }
         }
         guard issues.isEmpty else { throw RenderFailure(issues) }
+        try Self.rejectCiphertext(result.objects)
         return result
     }
 
@@ -140,8 +142,6 @@ public struct SOPSDecryptor: Sendable {
     }
 
     private func issue(_ object: KubeObject, _ message: String) -> RenderIssue {
-        // A whole-file encryption hides the identity too: then only the file is named.
-        let identity = [object.kind, object.name].contains { $0.hasPrefix("ENC[") } ? nil : object.ref.description
-        return RenderIssue(location: object.source, object: identity, message: message)
+        Self.issue(object, message)
     }
 }
