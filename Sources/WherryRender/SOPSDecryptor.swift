@@ -49,7 +49,9 @@ public struct SOPSDecryptor: Sendable {
     ) async throws(RenderFailure) -> Result {
         var result = Result(objects: objects, encryptedValues: [:])
         var issues: [RenderIssue] = []
-        for (index, object) in objects.enumerated() where Self.isEncrypted(object) {
+        let (shared, sharedIssues) = Self.sharedMACs(objects)
+        issues += sharedIssues
+        for (index, object) in objects.enumerated() where Self.isEncrypted(object) && !shared.contains(index) {
             guard let ageKey else {
                 issues.append(
                     issue(
@@ -70,6 +72,32 @@ public struct SOPSDecryptor: Sendable {
         guard issues.isEmpty else { throw RenderFailure(issues) }
         try Self.rejectCiphertext(result.objects)
         return result
+    }
+
+    /// The indexes of encrypted objects that share their `sops.mac` with another (the documents of one
+    /// multi-document file sops encrypted together: its MAC covers them all, so none decrypts alone), and one issue
+    /// per such file.
+    static func sharedMACs(_ objects: [KubeObject]) -> (indexes: Set<Int>, issues: [RenderIssue]) {
+        var byMAC: [String: [Int]] = [:]
+        var order: [String] = []
+        for (index, object) in objects.enumerated() where isEncrypted(object) {
+            guard let mac = object.body["sops"]?["mac"]?.stringValue else { continue }
+            if byMAC[mac] == nil { order.append(mac) }
+            byMAC[mac, default: []].append(index)
+        }
+        var indexes = Set<Int>()
+        var issues: [RenderIssue] = []
+        for mac in order {
+            guard let group = byMAC[mac], group.count > 1 else { continue }
+            indexes.formUnion(group)
+            issues.append(
+                RenderIssue(
+                    location: objects[group[0]].source,
+                    message: "holds \(group.count) documents sops encrypted together (they share one MAC), which "
+                        + "cannot be decrypted one by one; put each document in a file of its own and encrypt each "
+                        + "file with sops"))
+        }
+        return (indexes, issues)
     }
 
     private func decryptOne(_ object: KubeObject, ageKey: Redacted<String>) async throws(RenderFailure) -> KubeObject {

@@ -71,6 +71,29 @@ struct SOPSCiphertextTests {
         #expect(!text.contains("hunter2"))
     }
 
+    @Test("a multi-document file encrypted at once says so, not MAC mismatch")
+    func multiDocument() async throws {
+        let key = try await TestAgeKey()
+        defer { key.remove() }
+        let two = """
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: a, namespace: shop}
+            stringData: {p: first-plain}
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: b, namespace: shop}
+            stringData: {p: second-plain}
+
+            """
+        let error = await failure(try await key.encrypt(two), key: key.text)
+        let text = error?.description ?? ""
+        #expect(text.contains("k8s/app.yaml:1:1") && text.contains("2 documents"), "\(text)")
+        #expect(text.contains("a file of its own") && !text.contains("MAC mismatch"))
+        #expect(error?.issues.count == 1)
+    }
+
     @Test("plain objects with ordinary values pass")
     func plainPasses() async {
         #expect(await failure("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata: {a: ENC-like}\n") == nil)
