@@ -24,6 +24,8 @@ extension ServiceRenderer {
             }
         }
         let result = try await decryptor.decrypt(objects, ageKey: key, service: located.service.name)
+        // Whole-file encryption hides names: two files may turn out to be one object only now.
+        try ManifestRenderer.rejectDuplicates(result.objects)
         logger.debug(
             "Decrypted SOPS objects in memory",
             metadata: [
