@@ -151,15 +151,20 @@ public struct SOPSDecryptor: Sendable {
     static func reason(_ stderr: String, object: KubeObject) -> String {
         let recipients = object.body["sops"]?["age"]?.arrayValue?.compactMap { $0["recipient"]?.stringValue } ?? []
         let shown = recipients.isEmpty ? "none for age" : recipients.joined(separator: ", ")
-        if stderr.contains("did not match any of the recipients") || stderr.contains("failed to load age identities") {
+        let text = unwrapped(stderr)
+        let noIdentity = [
+            "did not match any of the recipients", "no identity matched", "incorrect identity for recipient block",
+            "failed to load age identities",
+        ]
+        if noIdentity.contains(where: text.contains) {
             return "no age identity matches any recipient of the file (recipients: \(shown)); give Wherry the key "
                 + "of one of them, or encrypt the file for Wherry's key too (sops updatekeys)"
         }
-        if stderr.contains("MAC mismatch") {
+        if text.contains("MAC mismatch") {
             return "MAC mismatch: the file was changed after it was encrypted (if a kustomize overlay changes this "
                 + "object, encrypt it with --encrypted-regex '^(data|stringData)$' --mac-only-encrypted)"
         }
-        if stderr.contains("message authentication failed") {
+        if text.contains("message authentication failed") {
             return "an encrypted value was changed after it was encrypted (its authentication tag does not match); "
                 + "encrypt the file again with sops"
         }
@@ -167,6 +172,19 @@ public struct SOPSDecryptor: Sendable {
             stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             .first { !$0.isEmpty && !$0.hasPrefix("[") } ?? "sops exited with an error"
         return String(line.prefix(300))
+    }
+
+    /// sops' complaint as one line: its wrapped lines joined, the `| ` (and `- | `) it indents nested errors with
+    /// dropped, whitespace collapsed, so a phrase matches wherever sops broke the line.
+    static func unwrapped(_ stderr: String) -> String {
+        stderr.split(whereSeparator: \.isNewline).map { line -> Substring in
+            var line = line.drop { $0 == " " || $0 == "\t" }
+            for prefix in ["- | ", "| ", "- |", "|"] where line.hasPrefix(prefix) {
+                line = line.dropFirst(prefix.count)
+                break
+            }
+            return line
+        }.joined(separator: " ").split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     private func issue(_ object: KubeObject, _ message: String) -> RenderIssue {
