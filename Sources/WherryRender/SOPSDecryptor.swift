@@ -111,7 +111,8 @@ public struct SOPSDecryptor: Sendable {
         let input = Array(YAMLWriter.document(.object(object.body)).utf8)
         let command = Command(
             sops, ["--decrypt", "--input-type", "yaml", "--output-type", "json", "/dev/stdin"],
-            environment: Self.environment(keys: keys), input: input, timeout: timeout, outputLimit: 16 << 20,
+            environment: Self.environment(keys: keys), inheritsEnvironment: false, input: input, timeout: timeout,
+            outputLimit: 16 << 20,
             secrets: keys)
         let run: CommandResult
         do {
@@ -137,13 +138,14 @@ public struct SOPSDecryptor: Sendable {
         return plain
     }
 
-    /// The child's environment: the key, and nothing that would make sops look for others (the user's files, SSH
-    /// keys, a key command) or run gpg.
+    /// The child's whole environment (it inherits nothing, so Wherry's credentials, `VAULT_TOKEN`, `AWS_*` and the
+    /// like, never reach it): the key, `PATH`, a `HOME` holding nothing (so sops finds no key files of the user's),
+    /// the C locale, and age tried first.
     static func environment(keys: [String]) -> [String: String?] {
         [
-            "SOPS_AGE_KEY": keys.joined(separator: "\n"), "SOPS_AGE_KEY_FILE": nil, "SOPS_AGE_KEY_CMD": nil,
-            "SOPS_AGE_SSH_PRIVATE_KEY_FILE": nil, "HOME": "/nonexistent", "XDG_CONFIG_HOME": "/nonexistent",
-            "SOPS_GPG_EXEC": "false", "LC_ALL": "C",
+            "SOPS_AGE_KEY": keys.joined(separator: "\n"), "SOPS_DECRYPTION_ORDER": "age",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/nonexistent", "LC_ALL": "C",
         ]
     }
 
