@@ -4,13 +4,17 @@ import WherryRender
 
 extension ServiceRenderer {
     /// Decrypt: the SOPS-encrypted objects of a located service, in memory, with the key its `decryption` names,
-    /// read now. Services without encrypted objects need no key and run no program.
+    /// read now. Services without encrypted objects need no key and run no program; ciphertext sops cannot
+    /// decrypt (values without their file's metadata) fails the service instead of reaching the cluster.
     func decrypt(
         _ objects: [KubeObject], _ located: ServiceCheckout
     ) async throws(RenderFailure)
         -> SOPSDecryptor.Result
     {
-        guard objects.contains(where: SOPSDecryptor.isEncrypted) else { return SOPSDecryptor.Result(objects: objects) }
+        guard objects.contains(where: SOPSDecryptor.isEncrypted) else {
+            try SOPSDecryptor.rejectCiphertext(objects)
+            return SOPSDecryptor.Result(objects: objects)
+        }
         var key: Secret?
         if let decryption = located.decryption {
             do {
@@ -20,6 +24,8 @@ extension ServiceRenderer {
             }
         }
         let result = try await decryptor.decrypt(objects, ageKey: key, service: located.service.name)
+        // Whole-file encryption hides names: two files may turn out to be one object only now.
+        try ManifestRenderer.rejectDuplicates(result.objects)
         logger.debug(
             "Decrypted SOPS objects in memory",
             metadata: [

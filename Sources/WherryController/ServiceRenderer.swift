@@ -17,6 +17,15 @@ public struct RenderedService: Sendable {
     /// ``displayObjects(showSecrets:)`` hides.
     public var encryptedValues: [ObjectRef: [String]] = [:]
 
+    /// The pointers of the values decrypted from SOPS in the object `ref` names; an object rendered without a
+    /// namespace is found under the namespace the server gave it too.
+    public func encryptedPointers(of ref: ObjectRef) -> [String] {
+        if let pointers = encryptedValues[ref] { return pointers }
+        var bare = ref
+        bare.namespace = ""
+        return encryptedValues[bare] ?? []
+    }
+
     /// The objects for people to read: decrypted values masked (`***`) unless `showSecrets`.
     public func displayObjects(showSecrets: Bool) -> [KubeObject] {
         guard !showSecrets, !encryptedValues.isEmpty else { return objects }

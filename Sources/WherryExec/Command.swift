@@ -6,6 +6,9 @@ public struct Command: Sendable {
     public var arguments: [String]
     /// Environment changes on top of the inherited environment; `nil` removes a variable.
     public var environment: [String: String?]
+    /// Whether the program starts from Wherry's own environment; when `false` it gets only the variables
+    /// `environment` sets (for programs that must not see Wherry's credentials).
+    public var inheritsEnvironment: Bool
     /// Working directory; the current one when `nil`.
     public var workingDirectory: String?
     /// Bytes written to standard input.
@@ -21,6 +24,7 @@ public struct Command: Sendable {
         _ executable: String,
         _ arguments: [String],
         environment: [String: String?] = [:],
+        inheritsEnvironment: Bool = true,
         workingDirectory: String? = nil,
         input: [UInt8]? = nil,
         timeout: Duration = .seconds(60),
@@ -30,6 +34,7 @@ public struct Command: Sendable {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
+        self.inheritsEnvironment = inheritsEnvironment
         self.workingDirectory = workingDirectory
         self.input = input
         self.timeout = timeout

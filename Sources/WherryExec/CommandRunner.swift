@@ -52,7 +52,9 @@ public enum CommandRunner {
         let result = try await Subprocess.run(
             executable,
             arguments: Arguments(command.arguments),
-            environment: Environment.inherit.updating(overrides),
+            environment: command.inheritsEnvironment
+                ? Environment.inherit.updating(overrides)
+                : Environment.custom(overrides.compactMapValues { $0 }),
             workingDirectory: command.workingDirectory.map { FilePath($0) },
             platformOptions: options,
             input: .array(command.input ?? []),

@@ -20,7 +20,7 @@ extension GitCLISource {
         if verified.contains(cacheKey) { return }
         let home = try await keyring(for: verification.trust, keys: keys, repository)
         let env: [String: String?] = ["GNUPGHOME": home, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"]
-        let settings = Self.verifySettings(verification.trust)
+        let settings = Self.verifySettings(verification.trust, sshKeygen: sshKeygen)
         let bare = bareDirectory(repository)
         let result = try await runGit(
             ["--git-dir", bare] + settings + ["verify-commit", commit], repository, "verify-commit", env: env)
@@ -40,10 +40,37 @@ extension GitCLISource {
         let fields = shown.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).split(
             separator: "\u{1f}", omittingEmptySubsequences: false
         ).map(String.init)
+        if let problem = Self.toolFailure(status: fields.first ?? "", stderr: result.stderr + "\n" + shown.stderr) {
+            // Not a verdict on the commit: a missing or unfit program says nothing about who signed it.
+            throw GitError(
+                kind: .failed, operation: "verify-commit", remote: repository.displayURL,
+                message: "the signature of commit \(commit.prefix(12)) could not be checked: "
+                    + Self.cleanMessage(problem, repository: repository)
+                    + " (install git's signature programs, ssh-keygen from OpenSSH 8.9 or later and gnupg)")
+        }
         throw GitError(
             kind: .untrustedCommit, operation: "verify-commit", remote: repository.displayURL,
             message: "commit \(commit.prefix(12)) on \(repository.branch) is not signed by a trusted key ("
                 + Self.signer(fields) + "); it is not applied, and the next commit on the branch is checked")
+    }
+
+    /// What git says of a signature it judged: no signature, or one it checked and found wanting.
+    static let verdicts: Set<String> = ["N", "U", "E", "B", "X", "Y", "R"]
+
+    /// What programs say when they could not check at all, lowercased.
+    static let toolErrors = [
+        "cannot run", "command not found", "not installed", "find-principals",
+        "unknown option", "illegal option", "usage: ssh-keygen", "failed to start", "permission denied",
+        "couldn't load", "cannot open",
+    ]
+
+    /// `stderr` when a failed verification is a program's failure (it could not check: missing, too old, unable
+    /// to start) rather than a verdict on the commit; `nil` when git judged the signature.
+    static func toolFailure(status: String, stderr: String) -> String? {
+        let lower = stderr.lowercased()
+        guard !verdicts.contains(status) || toolErrors.contains(where: lower.contains) else { return nil }
+        let text = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "git printed no reason (signature status '\(status)')" : text
     }
 
     /// Says who signed, from `%G?`, `%GF` and `%GK`.
@@ -61,7 +88,7 @@ extension GitCLISource {
     }
 
     /// git settings for verification: only the repository's trusted keys count.
-    static func verifySettings(_ trust: CommitVerification.Trust) -> [String] {
+    static func verifySettings(_ trust: CommitVerification.Trust, sshKeygen: String = "ssh-keygen") -> [String] {
         let allowed =
             switch trust {
             case .sshAllowedSigners(let file): file
@@ -69,7 +96,7 @@ extension GitCLISource {
             case .gpgKeys: "/dev/null"
             }
         return [
-            "-c", "gpg.ssh.allowedSignersFile=\(allowed)", "-c", "gpg.ssh.program=ssh-keygen",
+            "-c", "gpg.ssh.allowedSignersFile=\(allowed)", "-c", "gpg.ssh.program=\(sshKeygen)",
             "-c", "gpg.program=\(gpgProgram)", "-c", "gpg.minTrustLevel=undefined",
         ]
     }

@@ -17,6 +17,8 @@ public actor GitCLISource: GitSource {
     public let git: String
     /// The ssh program git uses for `ssh://` and `user@host:path` remotes.
     public let ssh: String
+    /// The ssh-keygen program git checks SSH signatures with.
+    public let sshKeygen: String
     /// Checkouts kept per remote; older ones are removed.
     public let checkoutsToKeep: Int
     let logger: Logger
@@ -35,8 +37,9 @@ public actor GitCLISource: GitSource {
 
     public init(
         cacheDirectory: String, timeout: Duration = .seconds(60), git: String = "git", ssh: String = "ssh",
-        checkoutsToKeep: Int = 3, logger: Logger = Logger(label: "wherry.git")
+        sshKeygen: String = "ssh-keygen", checkoutsToKeep: Int = 3, logger: Logger = Logger(label: "wherry.git")
     ) {
+        self.sshKeygen = sshKeygen
         self.cacheDirectory = cacheDirectory
         self.timeout = timeout
         self.git = git

@@ -35,6 +35,32 @@ public enum SecretMasking {
         return (live, desired)
     }
 
+    /// The annotation `kubectl apply` keeps a copy of the whole object in: on a Secret, its values in clear.
+    public static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+    /// Both sides of a diff as people may read them: Secret values masked as ``maskSecretPair(live:desired:)``
+    /// does, a Secret's last-applied annotation masked, and the values at `encrypted` (the pointers of values
+    /// decrypted from SOPS, on any kind) masked on both sides, marking which changed.
+    public static func maskDiffPair(
+        live: JSONObject?, desired: JSONObject, encrypted pointers: [String]
+    ) -> (live: JSONObject?, desired: JSONObject) {
+        var (maskedLive, maskedDesired) = maskSecretPair(live: live, desired: desired)
+        for pointer in pointers {
+            let tokens = JSONValue.pointerTokens(pointer)[...]
+            let old = live.flatMap { JSONValue.object($0).value(at: tokens) }
+            let new = JSONValue.object(desired).value(at: tokens)
+            let changed = old != nil && new != nil && old != new
+            maskedLive = maskedLive.map { masking($0, at: [pointer], as: changed ? "\(mask) (before)" : mask) }
+            maskedDesired = masking(maskedDesired, at: [pointer], as: changed ? "\(mask) (after)" : mask)
+        }
+        let annotation = "/metadata/annotations/" + escape(lastAppliedAnnotation)
+        if desired["kind"]?.stringValue == "Secret" || live?["kind"]?.stringValue == "Secret" {
+            maskedLive = maskedLive.map { masking($0, at: [annotation]) }
+            maskedDesired = masking(maskedDesired, at: [annotation])
+        }
+        return (maskedLive, maskedDesired)
+    }
+
     /// The JSON pointers of the values SOPS encrypted in `encrypted` (strings `ENC[…]`), outside the `sops`
     /// metadata and the object's identity (`apiVersion`, `kind`, `metadata`), which are shown in logs anyway.
     public static func encryptedPointers(in encrypted: JSONObject) -> [String] {
@@ -58,10 +84,12 @@ public enum SecretMasking {
         }
     }
 
-    /// `body` with the value at each of `pointers` (that exists) replaced by `***`.
-    public static func masking(_ body: JSONObject, at pointers: [String]) -> JSONObject {
+    /// `body` with the value at each of `pointers` (that exists) replaced by `shown` (`***`).
+    public static func masking(_ body: JSONObject, at pointers: [String], as shown: String = mask) -> JSONObject {
         var value = JSONValue.object(body)
-        for pointer in pointers { value = value.replacing(tokens: JSONValue.pointerTokens(pointer)[...]) }
+        for pointer in pointers {
+            value = value.replacing(tokens: JSONValue.pointerTokens(pointer)[...], with: shown)
+        }
         return value.objectValue ?? body
     }
 
@@ -71,20 +99,32 @@ public enum SecretMasking {
 }
 
 extension JSONValue {
-    /// The value with what `tokens` name replaced by ``SecretMasking/mask``; unchanged when they name nothing.
-    fileprivate func replacing(tokens: ArraySlice<String>) -> JSONValue {
-        guard let token = tokens.first else { return .string(SecretMasking.mask) }
+    /// The value with what `tokens` name replaced by `shown`; unchanged when they name nothing.
+    fileprivate func replacing(tokens: ArraySlice<String>, with shown: String) -> JSONValue {
+        guard let token = tokens.first else { return .string(shown) }
         switch self {
         case .object(var object):
             guard let child = object[token] else { return self }
-            object[token] = child.replacing(tokens: tokens.dropFirst())
+            object[token] = child.replacing(tokens: tokens.dropFirst(), with: shown)
             return .object(object)
         case .array(var items):
             guard let index = Int(token), items.indices.contains(index) else { return self }
-            items[index] = items[index].replacing(tokens: tokens.dropFirst())
+            items[index] = items[index].replacing(tokens: tokens.dropFirst(), with: shown)
             return .array(items)
         default:
             return self
+        }
+    }
+
+    /// The value `tokens` name, if any.
+    fileprivate func value(at tokens: ArraySlice<String>) -> JSONValue? {
+        guard let token = tokens.first else { return self }
+        switch self {
+        case .object(let object): return object[token]?.value(at: tokens.dropFirst())
+        case .array(let items):
+            guard let index = Int(token), items.indices.contains(index) else { return nil }
+            return items[index].value(at: tokens.dropFirst())
+        default: return nil
         }
     }
 }

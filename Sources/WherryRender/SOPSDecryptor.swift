@@ -42,13 +42,16 @@ public struct SOPSDecryptor: Sendable {
 
     /// Decrypts every encrypted object with `ageKey` (the text of an age key file: `AGE-SECRET-KEY-1…` lines).
     /// `service` names who wants it in messages. Fails listing each object that cannot be decrypted, with its file
-    /// and the reason; objects without SOPS metadata pass through untouched (and need no key).
+    /// and the reason; objects without SOPS metadata pass through untouched (and need no key). Ciphertext left
+    /// over after it (see ``rejectCiphertext(_:)``) fails too.
     public func decrypt(
         _ objects: [KubeObject], ageKey: Redacted<String>?, service: String
     ) async throws(RenderFailure) -> Result {
         var result = Result(objects: objects, encryptedValues: [:])
         var issues: [RenderIssue] = []
-        for (index, object) in objects.enumerated() where Self.isEncrypted(object) {
+        let (shared, sharedIssues) = Self.sharedMACs(objects)
+        issues += sharedIssues
+        for (index, object) in objects.enumerated() where Self.isEncrypted(object) && !shared.contains(index) {
             guard let ageKey else {
                 issues.append(
                     issue(
@@ -67,7 +70,34 @@ public struct SOPSDecryptor: Sendable {
             }
         }
         guard issues.isEmpty else { throw RenderFailure(issues) }
+        try Self.rejectCiphertext(result.objects)
         return result
+    }
+
+    /// The indexes of encrypted objects that share their `sops.mac` with another (the documents of one
+    /// multi-document file sops encrypted together: its MAC covers them all, so none decrypts alone), and one issue
+    /// per such file.
+    static func sharedMACs(_ objects: [KubeObject]) -> (indexes: Set<Int>, issues: [RenderIssue]) {
+        var byMAC: [String: [Int]] = [:]
+        var order: [String] = []
+        for (index, object) in objects.enumerated() where isEncrypted(object) {
+            guard let mac = object.body["sops"]?["mac"]?.stringValue else { continue }
+            if byMAC[mac] == nil { order.append(mac) }
+            byMAC[mac, default: []].append(index)
+        }
+        var indexes = Set<Int>()
+        var issues: [RenderIssue] = []
+        for mac in order {
+            guard let group = byMAC[mac], group.count > 1 else { continue }
+            indexes.formUnion(group)
+            issues.append(
+                RenderIssue(
+                    location: objects[group[0]].source,
+                    message: "holds \(group.count) documents sops encrypted together (they share one MAC), which "
+                        + "cannot be decrypted one by one; put each document in a file of its own and encrypt each "
+                        + "file with sops"))
+        }
+        return (indexes, issues)
     }
 
     private func decryptOne(_ object: KubeObject, ageKey: Redacted<String>) async throws(RenderFailure) -> KubeObject {
@@ -81,7 +111,8 @@ public struct SOPSDecryptor: Sendable {
         let input = Array(YAMLWriter.document(.object(object.body)).utf8)
         let command = Command(
             sops, ["--decrypt", "--input-type", "yaml", "--output-type", "json", "/dev/stdin"],
-            environment: Self.environment(keys: keys), input: input, timeout: timeout, outputLimit: 16 << 20,
+            environment: Self.environment(keys: keys), inheritsEnvironment: false, input: input, timeout: timeout,
+            outputLimit: 16 << 20,
             secrets: keys)
         let run: CommandResult
         do {
@@ -107,13 +138,14 @@ public struct SOPSDecryptor: Sendable {
         return plain
     }
 
-    /// The child's environment: the key, and nothing that would make sops look for others (the user's files, SSH
-    /// keys, a key command) or run gpg.
+    /// The child's whole environment (it inherits nothing, so Wherry's credentials, `VAULT_TOKEN`, `AWS_*` and the
+    /// like, never reach it): the key, `PATH`, a `HOME` holding nothing (so sops finds no key files of the user's),
+    /// the C locale, and age tried first.
     static func environment(keys: [String]) -> [String: String?] {
         [
-            "SOPS_AGE_KEY": keys.joined(separator: "\n"), "SOPS_AGE_KEY_FILE": nil, "SOPS_AGE_KEY_CMD": nil,
-            "SOPS_AGE_SSH_PRIVATE_KEY_FILE": nil, "HOME": "/nonexistent", "XDG_CONFIG_HOME": "/nonexistent",
-            "SOPS_GPG_EXEC": "false", "LC_ALL": "C",
+            "SOPS_AGE_KEY": keys.joined(separator: "\n"), "SOPS_DECRYPTION_ORDER": "age",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/nonexistent", "LC_ALL": "C",
         ]
     }
 
@@ -121,15 +153,20 @@ public struct SOPSDecryptor: Sendable {
     static func reason(_ stderr: String, object: KubeObject) -> String {
         let recipients = object.body["sops"]?["age"]?.arrayValue?.compactMap { $0["recipient"]?.stringValue } ?? []
         let shown = recipients.isEmpty ? "none for age" : recipients.joined(separator: ", ")
-        if stderr.contains("did not match any of the recipients") || stderr.contains("failed to load age identities") {
+        let text = unwrapped(stderr)
+        let noIdentity = [
+            "did not match any of the recipients", "no identity matched", "incorrect identity for recipient block",
+            "failed to load age identities",
+        ]
+        if noIdentity.contains(where: text.contains) {
             return "no age identity matches any recipient of the file (recipients: \(shown)); give Wherry the key "
                 + "of one of them, or encrypt the file for Wherry's key too (sops updatekeys)"
         }
-        if stderr.contains("MAC mismatch") {
+        if text.contains("MAC mismatch") {
             return "MAC mismatch: the file was changed after it was encrypted (if a kustomize overlay changes this "
                 + "object, encrypt it with --encrypted-regex '^(data|stringData)$' --mac-only-encrypted)"
         }
-        if stderr.contains("message authentication failed") {
+        if text.contains("message authentication failed") {
             return "an encrypted value was changed after it was encrypted (its authentication tag does not match); "
                 + "encrypt the file again with sops"
         }
@@ -139,9 +176,20 @@ public struct SOPSDecryptor: Sendable {
         return String(line.prefix(300))
     }
 
+    /// sops' complaint as one line: its wrapped lines joined, the `| ` (and `- | `) it indents nested errors with
+    /// dropped, whitespace collapsed, so a phrase matches wherever sops broke the line.
+    static func unwrapped(_ stderr: String) -> String {
+        stderr.split(whereSeparator: \.isNewline).map { line -> Substring in
+            var line = line.drop { $0 == " " || $0 == "\t" }
+            for prefix in ["- | ", "| ", "- |", "|"] where line.hasPrefix(prefix) {
+                line = line.dropFirst(prefix.count)
+                break
+            }
+            return line
+        }.joined(separator: " ").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
     private func issue(_ object: KubeObject, _ message: String) -> RenderIssue {
-        // A whole-file encryption hides the identity too: then only the file is named.
-        let identity = [object.kind, object.name].contains { $0.hasPrefix("ENC[") } ? nil : object.ref.description
-        return RenderIssue(location: object.source, object: identity, message: message)
+        Self.issue(object, message)
     }
 }

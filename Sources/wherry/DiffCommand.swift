@@ -44,7 +44,7 @@ struct DiffCommand: AsyncParsableCommand {
                     rendered.objects, options: syncer.applyOptions(for: service, dryRun: true))
                 for diff in diffs where diff.action != .unchanged && diff.action != .skipped {
                     changed += 1
-                    let (live, desired) = Self.masked(diff)
+                    let (live, desired) = Self.masked(diff, encrypted: rendered.encryptedPointers(of: diff.ref))
                     let old = live.map { YAMLWriter.document($0) } ?? ""
                     let label = "\(diff.ref) (\(diff.action.rawValue))"
                     print(
@@ -75,11 +75,12 @@ struct DiffCommand: AsyncParsableCommand {
         if changed > 0 { throw ExitStatus.failure.code }
     }
 
-    /// Both sides of a diff with Secret values masked (`***`, `*** (before)` / `*** (after)` where a key changed),
-    /// as `kubectl diff` shows them: a diff is read in terminals and CI logs.
-    static func masked(_ diff: ObjectDiff) -> (live: JSONValue?, desired: JSONValue) {
+    /// Both sides of a diff with Secret values and the values decrypted from SOPS (`encrypted`, on any kind)
+    /// masked (`***`, `*** (before)` / `*** (after)` where a value changed), as `kubectl diff` shows Secrets: a
+    /// diff is read in terminals and CI logs.
+    static func masked(_ diff: ObjectDiff, encrypted: [String]) -> (live: JSONValue?, desired: JSONValue) {
         guard let desired = diff.desired.objectValue else { return (diff.live, diff.desired) }
-        let masked = SecretMasking.maskSecretPair(live: diff.live?.objectValue, desired: desired)
+        let masked = SecretMasking.maskDiffPair(live: diff.live?.objectValue, desired: desired, encrypted: encrypted)
         return (masked.live.map { .object($0) } ?? diff.live, .object(masked.desired))
     }
 

@@ -26,15 +26,7 @@ struct SOPSDecryptorTests {
     }
 
     private func failure(_ body: () async throws -> Void) async -> RenderFailure? {
-        do {
-            try await body()
-            return nil
-        } catch let error as RenderFailure {
-            return error
-        } catch {
-            Issue.record("unexpected error \(error)")
-            return nil
-        }
+        await renderFailure(body)
     }
 
     @Test("an encrypted Secret decrypts in memory; its encrypted values are known for masking; others pass through")
