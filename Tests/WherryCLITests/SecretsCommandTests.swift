@@ -92,7 +92,15 @@ struct SecretsCommandTests {
         ])
         #expect(out.exitCode == 0, "\(out.stderr)")
         #expect(!out.all.contains("AGE-SECRET-KEY"))
+        // The key appears once, base64-encoded in the Secret's data, and nowhere else (not in the ConfigMap, the
+        // Deployment or a message).
+        let encoded = Data(key.text.utf8).base64EncodedString()
+        #expect(!out.stderr.contains(encoded))
+        #expect(out.stdout.components(separatedBy: encoded).count == 2)
         let objects = try ManifestReader.objects(from: out.stdout, file: "install.yaml")
+        for object in objects where object.kind != "Secret" {
+            #expect(!YAMLWriter.document(.object(object.body)).contains(encoded), "\(object.ref)")
+        }
         let secret = try #require(objects.first { $0.kind == "Secret" })
         let stored = secret.body["data"]?["WHERRY_SOPS_AGE_KEY"]?.stringValue.flatMap { Data(base64Encoded: $0) }
         #expect(stored.map { String(decoding: $0, as: UTF8.self) } == key.text)
