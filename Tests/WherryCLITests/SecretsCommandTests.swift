@@ -92,7 +92,15 @@ struct SecretsCommandTests {
         ])
         #expect(out.exitCode == 0, "\(out.stderr)")
         #expect(!out.all.contains("AGE-SECRET-KEY"))
+        // The key appears once, base64-encoded in the Secret's data, and nowhere else (not in the ConfigMap, the
+        // Deployment or a message).
+        let encoded = Data(key.text.utf8).base64EncodedString()
+        #expect(!out.stderr.contains(encoded))
+        #expect(out.stdout.components(separatedBy: encoded).count == 2)
         let objects = try ManifestReader.objects(from: out.stdout, file: "install.yaml")
+        for object in objects where object.kind != "Secret" {
+            #expect(!YAMLWriter.document(.object(object.body)).contains(encoded), "\(object.ref)")
+        }
         let secret = try #require(objects.first { $0.kind == "Secret" })
         let stored = secret.body["data"]?["WHERRY_SOPS_AGE_KEY"]?.stringValue.flatMap { Data(base64Encoded: $0) }
         #expect(stored.map { String(decoding: $0, as: UTF8.self) } == key.text)
@@ -112,5 +120,43 @@ struct SecretsCommandTests {
             work.path + "/none",
         ])
         #expect(missing.exitCode == 2 && missing.stderr.contains("--sops-age-key-file"))
+    }
+
+    @Test("install keeps a repository's and a service's age keys apart when they share a name")
+    func installKeysPerOwner() async throws {
+        let work = try TemporaryDirectory(prefix: "install")
+        defer { work.remove() }
+        try work.write("repo.txt", "AGE-SECRET-KEY-1REPOSITORYKEY\n")
+        try work.write("service.txt", "AGE-SECRET-KEY-1SERVICEKEY\n")
+        let config = try work.write(
+            "gitops-config.yaml",
+            """
+            github_configs:
+              site:
+                url: https://git.example.com/site.git
+                decryption: {provider: sops, age_key_file: repo.txt}
+            services:
+              - {name: site, github: site, k8s_yaml_dir: deploy, decryption: {provider: sops, age_key_file: service.txt}}
+            """)
+        let out = try await CLI.run(["install", "--cluster-name", "home", "--config-file", config, "--dry-run"])
+        #expect(out.exitCode == 0, "\(out.stderr)")
+        let objects = try ManifestReader.objects(from: out.stdout, file: "install.yaml")
+        let data = try #require(objects.first { $0.kind == "Secret" }?.body["data"]?.objectValue)
+        let text = try #require(
+            objects.first { $0.kind == "ConfigMap" }?.body["data"]?.objectValue?.members.first?.value.stringValue)
+        let installed = try YAMLReader.single(text, file: "config").json
+        let repositoryFile = try #require(
+            installed["github_configs"]?["site"]?["decryption"]?["age_key_file"]?.stringValue)
+        let serviceFile = try #require(
+            installed["services"]?.arrayValue?.first?["decryption"]?["age_key_file"]?.stringValue)
+        #expect(repositoryFile != serviceFile)
+        func stored(_ path: String) -> String? {
+            let key = String(path.split(separator: "/").last ?? "")
+            return data[key]?.stringValue.flatMap { Data(base64Encoded: $0) }.map {
+                String(decoding: $0, as: UTF8.self)
+            }
+        }
+        #expect(stored(repositoryFile) == "AGE-SECRET-KEY-1REPOSITORYKEY\n")
+        #expect(stored(serviceFile) == "AGE-SECRET-KEY-1SERVICEKEY\n")
     }
 }

@@ -104,6 +104,7 @@ public enum InstallManifests {
         // The age key: from --sops-age-key-file into the variable every decryption block reads, else each block's
         // own file or variable is carried into the Secret.
         if let key = options.sopsAgeKey { secrets[Self.sopsAgeKeyVariable] = key.value }
+        // `owner` is "repository NAME" or "service NAME": a repository and a service of one name get distinct keys.
         func decryption(_ value: JSONValue?, owner: String, wireWhenMissing: Bool) throws(InstallError) -> JSONValue? {
             guard var block = value?.objectValue else {
                 guard wireWhenMissing, options.sopsAgeKey != nil else { return value }
@@ -144,7 +145,7 @@ public enum InstallManifests {
                 verify[field] = .string(try secretFile(file, key: prefix + Self.secretKey(key)))
                 entry["verify"] = .object(verify)
             }
-            entry["decryption"] = try decryption(entry["decryption"], owner: key, wireWhenMissing: true)
+            entry["decryption"] = try decryption(entry["decryption"], owner: "repository \(key)", wireWhenMissing: true)
             if let url = entry["url"]?.stringValue, url.hasPrefix("file://") || !url.contains(":") {
                 warnings.append(
                     "repository \(key) reads the local path \(url), which does not exist in the cluster; give it a "
@@ -178,7 +179,8 @@ public enum InstallManifests {
             for index in services.indices {
                 guard var service = services[index].objectValue, service["decryption"] != nil else { continue }
                 let name = service["name"]?.stringValue ?? "service\(index)"
-                service["decryption"] = try decryption(service["decryption"], owner: name, wireWhenMissing: false)
+                service["decryption"] = try decryption(
+                    service["decryption"], owner: "service \(name)", wireWhenMissing: false)
                 services[index] = .object(service)
             }
             config["services"] = .array(services)
