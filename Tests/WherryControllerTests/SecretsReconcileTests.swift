@@ -290,7 +290,11 @@ struct SecretsReconcileTests {
         #expect(try await digest(["APP_AGE": key.text]) == first)
         let second = try await digest(["APP_AGE": rotated.text])
         #expect(second != first)
-        #expect(!first.contains("AGE-SECRET-KEY") && !second.contains("AGE-SECRET-KEY"))
+        // `<tree id>+<digest>`: nothing but hashes, so no part of the key can be in it.
+        for text in [first, second] {
+            let parts = text.split(separator: "+")
+            #expect(parts.count == 2 && parts.allSatisfy { $0.allSatisfy { "0123456789abcdef".contains($0) } })
+        }
         // Rendered for display, encrypted values are masked unless asked for.
         let renderer = ServiceRenderer(
             git: GitCLISource(cacheDirectory: cache.path), environment: ["APP_AGE": key.text])
