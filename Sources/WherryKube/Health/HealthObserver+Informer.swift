@@ -111,7 +111,7 @@ extension HealthObserver {
         for continuation in woken { continuation.yield() }
     }
 
-    /// An object's name and what matters of it: uid, generation and health (list items carry no kind: it is set).
+    /// An object's name and what matters of it: generation and health (list items carry no kind: it is set).
     static func observe(_ object: JSONValue, kind: String, apiVersion: String) -> (String, Observed)? {
         guard case .object(var body) = object, let metadata = body["metadata"],
             let name = metadata["name"]?.stringValue
@@ -124,8 +124,7 @@ extension HealthObserver {
         if case .int(let value)? = metadata["generation"] { generation = value }
         return (
             name,
-            Observed(
-                uid: metadata["uid"]?.stringValue ?? "", generation: generation, health: Health.of(.object(body)))
+            Observed(generation: generation, health: Health.of(.object(body)))
         )
     }
 }

@@ -10,7 +10,7 @@ public import WherryModel
 /// collection, then watches from the list's resourceVersion; a watch the server ends is resumed where it was, one
 /// whose resourceVersion is too old (410) lists again, and a collection the controller may not watch (403, or a
 /// client without watches) is listed every ``pollInterval`` instead while someone waits. An informer keeps only
-/// each object's uid, generation and ``Health`` — not the object — and stops ``linger`` after its last subscriber
+/// each object's generation and ``Health`` — not the object — and stops ``linger`` after its last subscriber
 /// leaves. Verdicts are ``Health/of(_:)``'s, as for a single read.
 public final class HealthObserver: Sendable {
     let api: any KubeAPI
@@ -24,7 +24,6 @@ public final class HealthObserver: Sendable {
 
     /// What one object looked like at its last event: enough to judge it, without the object.
     struct Observed: Sendable {
-        var uid: String
         var generation: Int64?
         var health: Health
     }
