@@ -15,7 +15,7 @@ struct StatusCommand: AsyncParsableCommand {
     var server: String = "http://127.0.0.1:8080"
 
     @Option(name: .shortAndLong, help: "Output format: text or json.")
-    var output: SyncFormat = .text
+    var output: OutputFormat = .text
 
     @Flag(help: "After the table, print the controller's events as they happen (reconciles, state changes, drift).")
     var watch = false

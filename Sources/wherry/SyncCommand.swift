@@ -32,7 +32,7 @@ struct SyncCommand: AsyncParsableCommand {
     var allowMassPrune = false
 
     @Option(name: .shortAndLong, help: "Output format: text or json.")
-    var output: SyncFormat = .text
+    var output: OutputFormat = .text
 
     func run() async throws {
         options.logging.bootstrap()
@@ -123,9 +123,4 @@ struct SyncCommand: AsyncParsableCommand {
                 }),
         ]
     }
-}
-
-/// `--output` of sync.
-enum SyncFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
 }
