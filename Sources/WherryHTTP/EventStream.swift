@@ -20,14 +20,17 @@ public struct EventStream: Sendable {
     public func register(on router: Router<BasicRequestContext>) {
         router.get("/v1/gitops/events") { request, _ in
             // A page resumes after the event it was rendered at (`?after=`); a reconnect sends the header.
-            response(lastEventID: request.headers[Self.lastEventID] ?? request.uri.queryParameters.get("after"))
+            // `follow=false`: the events held (resume from `0` for all of them), then the answer ends.
+            response(
+                lastEventID: request.headers[Self.lastEventID] ?? request.uri.queryParameters.get("after"),
+                follow: request.uri.queryParameters.get("follow") != "false")
         }
     }
 
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
     /// The streaming answer for a client that last saw `lastEventID`.
-    func response(lastEventID: String?) -> Response {
+    func response(lastEventID: String?, follow: Bool = true) -> Response {
         let subscription = bus.subscribe(lastEventID: lastEventID)
         let heartbeat = heartbeat
         return Response(
@@ -50,6 +53,10 @@ public struct EventStream: Sendable {
                 // Reconnect after 2 s when the stream ends (a restart, or this client was dropped).
                 try await writer.write(ByteBuffer(string: ": wherry events\nretry: 2000\n\n"))
                 for frame in subscription.replay { try await writer.write(ByteBuffer(string: Self.text(frame))) }
+                if !follow {
+                    try await writer.finish(nil)
+                    return
+                }
                 for await frame in subscription.frames { try await writer.write(ByteBuffer(string: Self.text(frame))) }
                 try await writer.finish(nil)
             })

@@ -76,6 +76,7 @@ public struct StatusAPI: Sendable {
             manualSync(request, name: context.parameters.get("name") ?? "")
         }
         webhook.register(on: router)
+        registerResources(on: router)
         router.get("/metrics") { _, _ in
             guard let metrics else { return Self.error(.notFound, "metrics are not collected by this server") }
             return Response(
@@ -159,6 +160,10 @@ public struct StatusAPI: Sendable {
             "drift_corrections": .int(Int64(status?.driftCorrections ?? 0)),
             "last_drift": .array((status?.lastDrift ?? []).map(JSONValue.string)),
             "last_drift_time": status?.lastDriftAt.map { .string(Self.time($0)) } ?? .null,
+            "last_write_time": status?.lastWriteAt.map { .string(Self.time($0)) } ?? .null,
+            "last_write_revision": status?.lastWriteRevision.map(JSONValue.string) ?? .null,
+            "last_check_time": status?.lastAppliedAt.map { .string(Self.time($0)) } ?? .null,
+            "depends_on": .array(service.dependsOn.map(JSONValue.string)),
         ]
         if let dependency = loop.blocked[service.name] { object["waiting_for"] = .string(dependency) }
         if let namespace = service.namespace { object["namespace"] = .string(namespace) }
@@ -174,6 +179,7 @@ public struct StatusAPI: Sendable {
                     "first_time": .string(Self.time(entry.firstAt)), "last_time": .string(Self.time(entry.lastAt)),
                     "count": .int(Int64(entry.count)), "changes": ApplyAction.json(entry.counts),
                     "duration_seconds": .double(entry.durationSeconds),
+                    "drifted": .array(entry.drifted.map(JSONValue.string)),
                 ]
             })
     }

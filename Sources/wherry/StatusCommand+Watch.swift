@@ -8,43 +8,7 @@ extension StatusCommand {
     /// `--watch`: after the table, one line per event of the controller's stream (`GET /v1/gitops/events`), until
     /// interrupted; a dropped connection is resumed from the last event seen (`Last-Event-ID`).
     func watch(_ base: String) async throws {
-        // The table was printed through stdio's buffer; the events are written directly, after it.
-        fflush(nil)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        defer { _ = client.shutdown() }
-        var lastEventID: String?
-        var parser = ServerSentEvents()
-        var failures = 0
-        while !Task.isCancelled {
-            var request = HTTPClientRequest(url: base + "/v1/gitops/events")
-            request.headers.add(name: "Accept", value: "text/event-stream")
-            if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
-            do {
-                let response = try await client.execute(request, timeout: .hours(24 * 365))
-                guard response.status == .ok else {
-                    Terminal.error("\(base): the event stream answered HTTP \(response.status.code)")
-                    throw ExitStatus.failure.code
-                }
-                failures = 0
-                for try await buffer in response.body {
-                    for event in parser.feed(String(buffer: buffer)) {
-                        if let id = event.id { lastEventID = id }
-                        // Written at once (not buffered): one line per event as it happens, also into a pipe.
-                        if let line = Self.line(event) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
-                    }
-                }
-            } catch let error as ExitCode {
-                throw error
-            } catch {
-                failures += 1
-                if failures >= 5 {
-                    Terminal.error("lost the event stream of \(base): \(error)")
-                    throw ExitStatus.failure.code
-                }
-            }
-            parser = ServerSentEvents()
-            try await Task.sleep(for: .seconds(1))
-        }
+        try await EventFollower(base: base).run(follow: true) { Self.line($0) }
     }
 
     /// `12:04:05  shop  state_changed  succeeded`, or `nil` for a frame without a body.
@@ -69,6 +33,60 @@ extension StatusCommand {
         default: detail = data["error"]?.stringValue.map(firstLine) ?? ""
         }
         return [time, service, event.type, detail].joined(separator: "  ")
+    }
+}
+
+/// Reads the controller's event stream (`GET /v1/gitops/events`) and writes a line per event, for `status --watch`
+/// and `wherry events`.
+struct EventFollower {
+    /// `http://host:port`.
+    let base: String
+
+    /// With `follow`, from now on until interrupted; a dropped connection is resumed from the last event seen
+    /// (`Last-Event-ID`). Without, the events the controller still holds, then returns. `format` makes the line of
+    /// an event (`nil`: print nothing for it).
+    func run(follow: Bool, format: (ServerSentEvents.Event) -> String?) async throws {
+        // What was printed before went through stdio's buffer; the events are written directly, after it.
+        fflush(nil)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = client.shutdown() }
+        // Without follow: everything held (`after=0`), and the answer ends after it.
+        var lastEventID: String? = follow ? nil : "0"
+        var parser = ServerSentEvents()
+        var failures = 0
+        while !Task.isCancelled {
+            var request = HTTPClientRequest(url: base + "/v1/gitops/events" + (follow ? "" : "?follow=false"))
+            request.headers.add(name: "Accept", value: "text/event-stream")
+            if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+            do {
+                let response = try await client.execute(request, timeout: follow ? .hours(24 * 365) : .seconds(30))
+                guard response.status == .ok else {
+                    Terminal.error("\(base): the event stream answered HTTP \(response.status.code)")
+                    throw ExitStatus.failure.code
+                }
+                failures = 0
+                for try await buffer in response.body {
+                    for event in parser.feed(String(buffer: buffer)) {
+                        if let id = event.id { lastEventID = id }
+                        // Written at once (not buffered): one line per event as it happens, also into a pipe.
+                        if let line = format(event) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+                    }
+                }
+                if !follow { return }
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                failures += 1
+                if failures >= 5 || !follow {
+                    Terminal.error(
+                        "no Wherry controller answers at \(base), or it lost the event stream (\(error)); is `wherry "
+                            + "run` running there? pass --server or set WHERRY_SERVER")
+                    throw ExitStatus.failure.code
+                }
+            }
+            parser = ServerSentEvents()
+            try await Task.sleep(for: .seconds(1))
+        }
     }
 }
 

@@ -108,6 +108,8 @@ public final class EventBus: Sendable {
     /// What a resume from `lastEventID` must send before new events.
     static func replay(after lastEventID: String?, epoch: String, ring: [GitOpsEvent], next: UInt64) -> [EventFrame] {
         guard let lastEventID, !lastEventID.isEmpty else { return [] }
+        // `0`: everything still held (`wherry events` without --follow).
+        if lastEventID == "0" { return ring.map(EventFrame.event) }
         let parts = lastEventID.split(separator: "-", maxSplits: 1)
         guard parts.count == 2, parts[0] == epoch, let last = UInt64(parts[1]), last < next else { return [.reset] }
         // The ring holds sequences (next - ring.count)..<next: the client's next one must still be there.

@@ -63,6 +63,11 @@ public struct ServiceStatus: Sendable, Hashable {
     /// The objects the latest drift check that found any put back (at most ``StatusRules/driftListLimit``).
     public var lastDrift: [String] = []
     public var lastDriftAt: Date?
+    /// The last attempt that wrote something (created, configured or deleted an object, or put drift back). A check
+    /// that found everything as Git says moves ``lastAppliedAt`` (the last successful check), never this.
+    public var lastWriteAt: Date?
+    /// The revision of that write.
+    public var lastWriteRevision: String?
 
     public init(
         service: String, lastAppliedRevision: String? = nil, lastAppliedTreeHash: String? = nil,
@@ -95,11 +100,14 @@ public struct HistoryEntry: Sendable, Hashable {
     /// Objects per action in the latest of them.
     public var counts: [ApplyAction: Int]
     public var durationSeconds: Double
+    /// Objects a drift check put back (`Kind/ns/name`): a correction is a line of its own, never counted on another.
+    public var drifted: [String] = []
 
     public init(
         revision: String, result: ReconcileResult, error: String?, firstAt: Date, lastAt: Date, count: Int,
-        counts: [ApplyAction: Int], durationSeconds: Double
+        counts: [ApplyAction: Int], durationSeconds: Double, drifted: [String] = []
     ) {
+        self.drifted = drifted
         self.revision = revision
         self.result = result
         self.error = error
@@ -133,6 +141,10 @@ public enum StatusRules {
             status.lastDrift = Array(attempt.drifted.prefix(driftListLimit))
             status.lastDriftAt = attempt.startedAt
         }
+        if wrote(attempt) {
+            status.lastWriteAt = attempt.startedAt
+            status.lastWriteRevision = attempt.revision
+        }
         if attempt.result == .succeeded {
             status.lastAppliedRevision = attempt.revision
             status.lastAppliedTreeHash = attempt.treeHash
@@ -141,9 +153,17 @@ public enum StatusRules {
         return status
     }
 
-    /// Whether an attempt repeats the newest history line (and so is counted on it).
+    /// Whether an attempt wrote to the cluster: it created, configured or deleted an object, or put drift back.
+    public static func wrote(_ attempt: ReconcileAttempt) -> Bool {
+        !attempt.drifted.isEmpty
+            || [.created, .configured, .deleted].contains { (attempt.counts[$0] ?? 0) > 0 }
+    }
+
+    /// Whether an attempt repeats the newest history line (and so is counted on it). A drift correction never
+    /// repeats anything and is never repeated: it is a line of its own.
     public static func repeats(_ attempt: ReconcileAttempt, _ newest: HistoryEntry) -> Bool {
         newest.revision == attempt.revision && newest.result == attempt.result && newest.error == attempt.error
+            && attempt.drifted.isEmpty && newest.drifted.isEmpty
     }
 
     /// The history (newest first) after an attempt, deduplicated and cut to ``historyLimit``.
@@ -160,7 +180,8 @@ public enum StatusRules {
                 HistoryEntry(
                     revision: attempt.revision, result: attempt.result, error: attempt.error,
                     firstAt: attempt.startedAt, lastAt: attempt.startedAt, count: 1, counts: attempt.counts,
-                    durationSeconds: attempt.durationSeconds), at: 0)
+                    durationSeconds: attempt.durationSeconds, drifted: Array(attempt.drifted.prefix(driftListLimit))),
+                at: 0)
         }
         return Array(history.prefix(historyLimit))
     }

@@ -86,6 +86,19 @@ public final class SQLiteStatusStore: StatusStore {
                 table.add(column: "last_drift_at", .double)
             }
         }
+        migrator.registerMigration("17b: last write apart from last check; drift corrections in history") { db in
+            try db.alter(table: "service_status") { table in
+                table.add(column: "last_write_at", .double)
+                table.add(column: "last_write_revision", .text)
+            }
+            try db.alter(table: "history") { table in
+                table.add(column: "drifted", .text).notNull().defaults(to: "")
+            }
+            // Before this migration every success counted as a write: the best estimate of the last write.
+            try db.execute(
+                sql: "UPDATE service_status SET last_write_at = last_applied_at, "
+                    + "last_write_revision = last_applied_revision")
+        }
         return migrator
     }
 
@@ -126,15 +139,16 @@ public final class SQLiteStatusStore: StatusStore {
             sql: """
                 INSERT OR REPLACE INTO service_status (service, last_applied_revision, last_applied_tree,
                     last_applied_at, last_attempt_at, last_result, last_error, counts, duration_seconds,
-                    drift_corrections, last_drift, last_drift_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    drift_corrections, last_drift, last_drift_at, last_write_at, last_write_revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 status.service, status.lastAppliedRevision, status.lastAppliedTreeHash,
                 status.lastAppliedAt?.timeIntervalSince1970, status.lastAttemptAt.timeIntervalSince1970,
                 status.lastResult.rawValue, status.lastError, ApplyAction.json(status.counts).jsonString(),
                 status.durationSeconds, status.driftCorrections, status.lastDrift.joined(separator: "\n"),
-                status.lastDriftAt?.timeIntervalSince1970,
+                status.lastDriftAt?.timeIntervalSince1970, status.lastWriteAt?.timeIntervalSince1970,
+                status.lastWriteRevision,
             ])
         let newest = try Row.fetchOne(
             db, sql: "SELECT * FROM history WHERE service = ? ORDER BY id DESC LIMIT 1",
@@ -153,13 +167,14 @@ public final class SQLiteStatusStore: StatusStore {
             try db.execute(
                 sql: """
                     INSERT INTO history (service, revision, result, error, first_at, last_at, count, counts,
-                        duration_seconds)
-                    VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+                        duration_seconds, drifted)
+                    VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
                     """,
                 arguments: [
                     attempt.service, attempt.revision, attempt.result.rawValue, attempt.error,
                     attempt.startedAt.timeIntervalSince1970, attempt.startedAt.timeIntervalSince1970,
                     ApplyAction.json(attempt.counts).jsonString(), attempt.durationSeconds,
+                    attempt.drifted.prefix(StatusRules.driftListLimit).joined(separator: "\n"),
                 ])
             try db.execute(
                 sql: """
@@ -283,6 +298,8 @@ public final class SQLiteStatusStore: StatusStore {
         status.driftCorrections = row["drift_corrections"]
         status.lastDrift = (row["last_drift"] as String).split(separator: "\n").map(String.init)
         status.lastDriftAt = (row["last_drift_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        status.lastWriteAt = (row["last_write_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        status.lastWriteRevision = row["last_write_revision"]
         return status
     }
 
@@ -292,7 +309,8 @@ public final class SQLiteStatusStore: StatusStore {
             error: row["error"], firstAt: Date(timeIntervalSince1970: row["first_at"]),
             lastAt: Date(timeIntervalSince1970: row["last_at"]), count: row["count"],
             counts: counts(row),
-            durationSeconds: row["duration_seconds"])
+            durationSeconds: row["duration_seconds"],
+            drifted: (row["drifted"] as String).split(separator: "\n").map(String.init))
     }
 
     /// The `counts` column: a JSON object of counts per action.
