@@ -15,6 +15,8 @@ struct RunningWherry {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = ["run"] + arguments
+        // Not the package's directory: git must not find a repository (or a worktree's broken link) around it.
+        process.currentDirectoryURL = URL(fileURLWithPath: work.path)
         let stderr = try work.write("stderr-\(name).txt", "")
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))

@@ -113,6 +113,57 @@ struct StatusStoreTests {
         }
     }
 
+    @Test(
+        "a check that wrote nothing moves the last check, never the last write; a drift correction is its own line",
+        arguments: Kind.allCases)
+    func lastWriteAndDriftLines(kind: Kind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.record(attempt("aaa", .succeeded, at: 100))
+            for second in [200.0, 300] {
+                try await store.record(
+                    ReconcileAttempt(
+                        service: "web", revision: "aaa", result: .succeeded, counts: [.unchanged: 5],
+                        startedAt: Date(timeIntervalSince1970: second), durationSeconds: 0.1))
+            }
+            var status = try #require(try await store.status(of: "web"))
+            #expect(status.lastWriteAt == Date(timeIntervalSince1970: 100))
+            #expect(status.lastWriteRevision == "aaa")
+            #expect(status.lastAppliedAt == Date(timeIntervalSince1970: 300))
+            try await store.record(
+                ReconcileAttempt(
+                    service: "web", revision: "aaa", result: .succeeded, counts: [.unchanged: 5],
+                    startedAt: Date(timeIntervalSince1970: 400), durationSeconds: 0.1,
+                    drifted: ["Deployment/web/api"]))
+            try await store.record(
+                ReconcileAttempt(
+                    service: "web", revision: "aaa", result: .succeeded, counts: [.unchanged: 5],
+                    startedAt: Date(timeIntervalSince1970: 500), durationSeconds: 0.1))
+            status = try #require(try await store.status(of: "web"))
+            #expect(status.lastWriteAt == Date(timeIntervalSince1970: 400))
+            let lines = try await store.history(of: "web")
+            // Newest first: the check after the correction, the correction alone, the unchanged checks before it.
+            #expect(lines.map(\.count) == [1, 1, 3])
+            #expect(lines.map(\.drifted) == [[], ["Deployment/web/api"], []])
+        }
+    }
+
+    @Test("the last write survives reopening the file")
+    func lastWriteSurvivesRestart() async throws {
+        let directory = try TemporaryDirectory(prefix: "state")
+        defer { directory.remove() }
+        do {
+            let store = try SQLiteStatusStore(directory: directory.path)
+            try await store.record(attempt("aaa", .succeeded, at: 100))
+            try await store.record(
+                ReconcileAttempt(
+                    service: "web", revision: "aaa", result: .succeeded, counts: [.unchanged: 1],
+                    startedAt: Date(timeIntervalSince1970: 200), durationSeconds: 0.1, drifted: ["ConfigMap/web/a"]))
+        }
+        let reopened = try SQLiteStatusStore(directory: directory.path)
+        #expect(try await reopened.status(of: "web")?.lastWriteAt == Date(timeIntervalSince1970: 200))
+        #expect(try await reopened.history(of: "web").first?.drifted == ["ConfigMap/web/a"])
+    }
+
     @Test("what was recorded survives reopening the file")
     func survivesRestart() async throws {
         let directory = try TemporaryDirectory(prefix: "state")
