@@ -127,10 +127,12 @@ public struct StatusAPI: Sendable {
     private func services() async throws -> Response {
         var items: [JSONValue] = []
         for service in config.services { items.append(try await serviceJSON(service)) }
+        let namespace = loop.reconciler.syncer.inventories.cluster.namespace
         let orphaned: [JSONValue] = loop.orphans.sorted { $0.key < $1.key }.map { name, count in
-            [
-                "service": .string(name), "objects": .int(Int64(count)),
-                "hint": .string("no longer configured; its objects were left in place: wherry prune --service \(name)"),
+            let command = OrphanHint.command(service: name, config: config.file, namespace: namespace)
+            return [
+                "service": .string(name), "objects": .int(Int64(count)), "prune_command": .string(command),
+                "hint": .string("no longer configured; its objects were left in place: \(command)"),
             ]
         }
         return Self.json(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import WherryController
 import WherryKube
@@ -59,8 +60,15 @@ struct PruneCommand: AsyncParsableCommand {
         }
         let inventory = stored.inventory
         guard !inventory.isEmpty else {
-            Terminal.error("service \(service) has no inventory in namespace \(kube.namespace); nothing to prune")
             await api.shutdown()
+            // Nothing in the cluster: a stale row in the state store must not keep naming it as orphaned.
+            let forgotten = dryRun ? false : await forgetInStateStore(config)
+            let others = (try? await inventories.cluster.loadAll().keys.sorted()) ?? []
+            Terminal.error(
+                "service \(service) has no inventory in namespace \(kube.namespace), so there is nothing to prune: "
+                    + "it was pruned already, or never applied with this --namespace"
+                    + (others.isEmpty ? "" : " (inventories there: \(others.joined(separator: ", ")))")
+                    + (forgotten ? "; its leftover recorded state was removed" : ""))
             return
         }
         let syncer = ServiceSyncer(
@@ -78,7 +86,7 @@ struct PruneCommand: AsyncParsableCommand {
             do {
                 if result.retained.isEmpty {
                     try await inventories.cluster.remove(service: service)
-                    try? await inventories.store?.saveInventory(Inventory(), of: service)
+                    _ = await forgetInStateStore(config)
                 } else {
                     try await inventories.save(
                         Inventory(result.retained), service: service, revision: "pruned", replacing: stored)
@@ -91,5 +99,20 @@ struct PruneCommand: AsyncParsableCommand {
         print("service \(service): \(result.changes.summary)\(suffix)")
         await api.shutdown()
         if !result.failures.isEmpty { throw ExitStatus.failure.code }
+    }
+
+    /// Removes the service's status, history and inventory copy from the state store (`<state-dir>/wherry.sqlite`,
+    /// when there is one): a running controller and the next start no longer list it as orphaned. Returns whether
+    /// a store was there to clean.
+    private func forgetInStateStore(_ config: WherryConfig) async -> Bool {
+        let directory = options.stateDirectory(config)
+        guard FileManager.default.fileExists(atPath: directory + "/" + SQLiteStatusStore.fileName) else { return false }
+        do {
+            try await SQLiteStatusStore(directory: directory).forget(service: service)
+            return true
+        } catch {
+            Terminal.error("warning: the recorded state of service \(service) was not removed: \(error)")
+            return false
+        }
     }
 }

@@ -172,8 +172,9 @@ struct StatusCommand: AsyncParsableCommand {
             return ["Objects: the controller does not report them (an older version)"]
         }
         let counts = resources["counts"]?.objectValue
-        let summary = ["healthy", "progressing", "degraded", "missing", "unknown"].compactMap { key in
-            (int(counts?[key]) ?? 0) > 0 ? "\(int(counts?[key])!) \(key)" : nil
+        let summary = ["healthy", "progressing", "degraded", "missing", "unknown", "none"].compactMap { key in
+            (int(counts?[key]) ?? 0) > 0
+                ? "\(int(counts?[key])!) \(key == "none" ? "without a health check" : key)" : nil
         }
         var lines = ["Objects (\(objects.count)\(summary.isEmpty ? "" : ": " + summary.joined(separator: ", "))):"]
         if let note = resources["note"]?.stringValue { lines.append("  note: \(note)") }
@@ -249,8 +250,11 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
+    /// The first line of an error; a line that only introduces the next (`render failed:`) gets it appended.
     static func firstLine(_ text: String) -> String {
-        let line = text.split(separator: "\n").first.map(String.init) ?? ""
+        let lines = text.split(separator: "\n")
+        var line = lines.first.map(String.init) ?? ""
+        if line.hasSuffix(":"), lines.count > 1 { line += " " + lines[1].trimmingCharacters(in: .whitespaces) }
         return line.count > 80 ? String(line.prefix(79)) + "…" : line
     }
 

@@ -99,7 +99,7 @@ struct SyncCommand: AsyncParsableCommand {
         for (name, inventory) in orphans.sorted(by: { $0.key < $1.key }) {
             Terminal.error(
                 "service \(name) is no longer configured; its \(inventory.count) objects were left in the cluster "
-                    + "(remove them with: wherry prune --service \(name))")
+                    + "(remove them with: \(kube.pruneCommand(service: name, options: options)))")
         }
     }
 

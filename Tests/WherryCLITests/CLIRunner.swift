@@ -36,8 +36,12 @@ enum CLI {
     )
         async throws -> Output
     {
+        // Not the package's directory by default: git must not find a repository (or a worktree's broken link)
+        // around the command, as it would not around a user's.
         let result = try await CommandRunner.run(
-            Command(binary, arguments, environment: environment, workingDirectory: directory, timeout: .seconds(120)))
+            Command(
+                binary, arguments, environment: environment, workingDirectory: directory ?? NSTemporaryDirectory(),
+                timeout: .seconds(120)))
         return Output(exitCode: result.exitCode, stdout: result.stdoutText, stderr: result.stderr)
     }
 

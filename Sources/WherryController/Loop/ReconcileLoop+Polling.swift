@@ -17,14 +17,27 @@ extension ReconcileLoop {
         }
     }
 
-    /// Says once, at start, which services left the config but still own objects: they are not pruned silently.
+    /// Says which services left the config but still own objects (they are not pruned silently), at start and
+    /// again every poll interval: once `wherry prune --service` removed one's inventory, it is no longer listed and
+    /// its recorded state is forgotten, without a restart.
     private func findOrphans() async {
+        var known: Set<String>?
+        while !Task.isCancelled {
+            known = await checkOrphans(known: known) ?? known
+            try? await Task.sleep(for: .seconds(max(1, config.pollInterval)))
+        }
+    }
+
+    /// One look at the cluster's inventories; returns the orphaned services, or `nil` when they cannot be read.
+    private func checkOrphans(known: Set<String>?) async -> Set<String>? {
         let orphans: [String: Inventory]
         do {
             orphans = try await reconciler.syncer.inventories.orphans(in: config)
         } catch {
-            logger.warning("Cannot read the stored inventories", metadata: ["wherry.error": "\(error)"])
-            return
+            if known == nil {
+                logger.warning("Cannot read the stored inventories", metadata: ["wherry.error": "\(error)"])
+            }
+            return nil
         }
         state.withLock { $0.orphans = orphans.mapValues(\.count) }
         // The state of services neither configured nor orphaned is of no use any more.
@@ -38,14 +51,17 @@ extension ReconcileLoop {
         } catch {
             logger.warning("Cannot remove the state of removed services", metadata: ["wherry.error": "\(error)"])
         }
-        for (service, inventory) in orphans.sorted(by: { $0.key < $1.key }) {
+        let namespace = reconciler.syncer.inventories.cluster.namespace
+        for (service, inventory) in orphans.sorted(by: { $0.key < $1.key }) where known?.contains(service) != true {
             logger.warning(
                 "Service is no longer configured; its objects were left in the cluster",
                 metadata: [
                     "wherry.service": "\(service)", "wherry.objects": "\(inventory.count)",
-                    "wherry.hint": "remove them with: wherry prune --service \(service)",
+                    "wherry.hint":
+                        "remove them with: \(OrphanHint.command(service: service, config: config.file, namespace: namespace))",
                 ])
         }
+        return Set(orphans.keys)
     }
 
     /// Polls one repository until cancelled.
