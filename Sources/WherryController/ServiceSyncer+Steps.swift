@@ -46,6 +46,9 @@ extension ServiceSyncer {
             }
             throw .inventory(service: service.name, commit: commit, error)
         }
+        if let foreign = inventories.foreignOwner(of: service.name, stored) {
+            throw .refused(service: service.name, commit: commit, reason: foreign)
+        }
         let now: Inventory
         do {
             now = try await inventory(of: rendered)
@@ -127,6 +130,7 @@ extension ServiceSyncer {
         // Every object of `now` was applied, and every retained one exists: nothing is pending any more.
         if !dryRun,
             result.inventory != plan.stored.inventory || digest != plan.stored.digest || !plan.stored.pending.isEmpty
+                || inventories.needsAdoption(plan.stored)
         {
             plan.stored = try await save(result.inventory, plan: plan, digest: digest)
         }

@@ -33,7 +33,7 @@ struct DiffCommand: AsyncParsableCommand {
         let syncer = ServiceSyncer(
             renderer: renderer, manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
-            inventories: kube.inventories(api))
+            inventories: kube.inventories(api, config: config))
         let claims = ServiceClaims(config: config, syncer: syncer)
         var changed = 0
         var failed = 0

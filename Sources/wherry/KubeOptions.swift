@@ -46,8 +46,12 @@ struct KubeOptions: ParsableArguments {
     }
 
     /// Where inventories are kept: the cluster, plus a copy in `store` when there is one.
-    func inventories(_ api: any KubeAPI, store: (any StatusStore)? = nil) -> InventoryKeeper {
-        InventoryKeeper(cluster: ClusterInventory(api: api, namespace: namespace), store: store)
+    /// With `config`, they are that config's instance's (see ``WherryConfig/instance``).
+    func inventories(
+        _ api: any KubeAPI, config: WherryConfig? = nil, store: (any StatusStore)? = nil
+    ) -> InventoryKeeper {
+        InventoryKeeper(
+            cluster: ClusterInventory(api: api, namespace: namespace, instance: config?.instance), store: store)
     }
 
     /// The external applier the config selects, installed (downloaded, checked); `nil` for the native one. An

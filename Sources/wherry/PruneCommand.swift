@@ -30,6 +30,12 @@ struct PruneCommand: AsyncParsableCommand {
     @Flag(help: "List what would be deleted; delete nothing.")
     var dryRun = false
 
+    @Flag(
+        help: """
+            Prune an inventory that carries no wherry.dev/instance label (written before instances) as this config's             instance's. Without it such an inventory is refused: it may belong to another config.
+            """)
+    var adopt = false
+
     @Option(help: "Deletion propagation for dependents: background, foreground or orphan.")
     var propagation: String = "background"
 
@@ -50,7 +56,7 @@ struct PruneCommand: AsyncParsableCommand {
             throw ExitStatus.usage.code
         }
         let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
-        let inventories = kube.inventories(api)
+        let inventories = kube.inventories(api, config: config)
         let stored: StoredInventory
         do {
             stored = try await inventories.load(service: service)
@@ -59,6 +65,20 @@ struct PruneCommand: AsyncParsableCommand {
             throw ExitStatus.failure.code
         }
         let inventory = stored.inventory
+        if let foreign = inventories.foreignOwner(of: service, stored) {
+            await api.shutdown()
+            Terminal.error("\(foreign); nothing was pruned")
+            throw ExitStatus.failure.code
+        }
+        if !inventory.isEmpty, stored.instance == nil, stored.resourceVersion != nil, !adopt {
+            await api.shutdown()
+            Terminal.error(
+                "the inventory of service \(service) (ConfigMap \(inventories.cluster.location(of: service))) carries "
+                    + "no wherry.dev/instance label: it was written before instances, by any config using namespace "
+                    + "\(kube.namespace), so it may be another config's; nothing was pruned. If it is this config's "
+                    + "(instance '\(config.instance)'), run the same command with --adopt")
+            throw ExitStatus.failure.code
+        }
         guard !inventory.isEmpty else {
             await api.shutdown()
             // Nothing in the cluster: a stale row in the state store must not keep naming it as orphaned.

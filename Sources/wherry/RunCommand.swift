@@ -103,7 +103,7 @@ struct RunCommand: AsyncParsableCommand {
             renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
-            inventories: kube.inventories(api, store: store))
+            inventories: kube.inventories(api, config: config, store: store))
         syncer.applyer = try await kube.installApplyer(config, stateDirectory: options.stateDirectory(config))
         // Only the leader writes, and only while its lease cannot have expired: the native client checks this fence
         // before every write, and an external applier (kubectl, nokube) is not started once it is closed.

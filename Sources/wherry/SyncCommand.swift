@@ -43,7 +43,7 @@ struct SyncCommand: AsyncParsableCommand {
             renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
-            inventories: kube.inventories(api))
+            inventories: kube.inventories(api, config: config))
         syncer.applyer = try await kube.installApplyer(config, stateDirectory: options.stateDirectory(config))
         var reports: [JSONValue] = []
         var services: [ServiceConfig] = []

@@ -14,7 +14,7 @@ public enum ConfigLoader {
     static let topLevelKeys = [
         "github_configs", "services", "poll_interval", "webhook_url", "applyer_nokube", "download_base_url",
         "download_config", "artifacts_dir", "applyer", "webhook_url_env", "api_token_env", "webhook_secret_env",
-        "state_dir",
+        "state_dir", "instance",
     ]
 
     /// Loads a config file. Relative paths inside it (`url: ..`, `token_file`) are relative to its directory.
@@ -104,6 +104,18 @@ public enum ConfigLoader {
             file: file
         )
         config.webhookURLEnv = top.string("webhook_url_env", issues: &issues)
+        config.instance = WherryConfig.defaultInstance(file: file)
+        if let instance = top.string("instance", issues: &issues) {
+            if WherryConfig.isValidInstance(instance) {
+                config.instance = instance
+            } else {
+                issues.append(
+                    ConfigIssue(
+                        .error, top.location("instance"), "'\(instance)' cannot be an instance name",
+                        hint: "use at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or "
+                            + "digit (it becomes the label wherry.dev/instance)"))
+            }
+        }
         if let text = top.string("applyer", issues: &issues) {
             if let kind = ApplyerKind(rawValue: text) {
                 config.applyer = kind

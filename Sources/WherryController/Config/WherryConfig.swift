@@ -31,6 +31,11 @@ public struct WherryConfig: Sendable {
     public var stateDirectory: String?
     /// The file this was read from.
     public var file: String
+    /// The Wherry instance this config is (`instance`; default: the config file's name without its extension, see
+    /// ``defaultInstance(file:)``). Its inventories carry it as the label `wherry.dev/instance`: orphans and prune
+    /// only ever consider this instance's, and a service whose inventory another instance holds is an error. Empty:
+    /// no instance (inventories are neither labelled nor filtered).
+    public var instance = ""
 
     public init(
         repositories: [RepositoryConfig], services: [ServiceConfig], pollInterval: Int = 60, webhookURL: String? = nil,
@@ -220,5 +225,30 @@ public struct NokubeApplyerConfig: Sendable, Hashable {
         self.downloadURL = downloadURL
         self.configFile = configFile
         self.sha256 = sha256
+    }
+}
+
+extension WherryConfig {
+    /// The instance of a config without `instance`: its file name without the extension (`/etc/gitops/b.yaml` →
+    /// `b`), made a valid label value. The name, not the path or the content: every replica and a `wherry sync` on a
+    /// laptop see the same name for the same config (a ConfigMap mounted anywhere keeps its key), and adding a
+    /// service or a repository does not change it. Two configs in one namespace with the same file name must set
+    /// `instance` (the README says so).
+    public static func defaultInstance(file: String) -> String {
+        var name = String(file.split(separator: "/").last ?? "")
+        for suffix in [".yaml", ".yml", ".json"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        var label = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) ? $0 : "-" })
+        label = String(label.prefix(63))
+        while let first = label.first, !(first.isLetter || first.isNumber) { label.removeFirst() }
+        while let last = label.last, !(last.isLetter || last.isNumber) { label.removeLast() }
+        return label.isEmpty ? "wherry" : label
+    }
+
+    /// Whether `name` can be an instance: a Kubernetes label value (at most 63 characters of letters, digits, `-`,
+    /// `_` and `.`, beginning and ending with a letter or digit).
+    public static func isValidInstance(_ name: String) -> Bool {
+        guard let first = name.first, let last = name.last, name.count <= 63 else { return false }
+        let edge = { (character: Character) in character.isASCII && (character.isLetter || character.isNumber) }
+        return edge(first) && edge(last) && name.allSatisfy { edge($0) || "-_.".contains($0) }
     }
 }

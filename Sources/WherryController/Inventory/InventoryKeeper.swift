@@ -81,9 +81,36 @@ public struct InventoryKeeper: Sendable {
     /// Services that have an inventory in the cluster but are not in `config`: their objects are orphaned (left in
     /// place). The cluster's inventories decide: once `wherry prune --service` removed one, a copy left in a state
     /// store does not bring the orphan back.
+    ///
+    /// With an instance, only that instance's inventories count: another config's services (labelled with its
+    /// instance, or written before instances and not configured here) are never this config's orphans.
     public func orphans(in config: WherryConfig) async throws(KubeAPIError) -> [String: Inventory] {
         let configured = Set(config.services.map(\.name))
-        return try await loadAll().mapValues(\.inventory).filter { !configured.contains($0.key) && !$0.value.isEmpty }
+        return try await loadAll().filter { service, stored in
+            !configured.contains(service) && !stored.inventory.isEmpty && owned(stored)
+        }.mapValues(\.inventory)
+    }
+
+    /// Whether a stored inventory belongs to this keeper's instance (any, when it has none).
+    public func owned(_ stored: StoredInventory) -> Bool {
+        guard let instance = cluster.instance else { return true }
+        return stored.instance == instance
+    }
+
+    /// Whether an inventory in the cluster has no instance label yet while this keeper has an instance: written
+    /// before instances by this config (it configures the service), so it is labelled at the end of this apply.
+    public func needsAdoption(_ stored: StoredInventory) -> Bool {
+        cluster.instance != nil && stored.instance == nil && stored.resourceVersion != nil
+    }
+
+    /// The error for a service whose inventory another Wherry instance holds, or `nil` when it is this one's (or
+    /// unlabelled: written before instances, adopted at its next save).
+    public func foreignOwner(of service: String, _ stored: StoredInventory) -> String? {
+        guard let instance = cluster.instance, let other = stored.instance, other != instance else { return nil }
+        return "the inventory of service \(service) (ConfigMap \(cluster.location(of: service))) belongs to Wherry "
+            + "instance '\(other)', not to this config's instance '\(instance)': two configs must not manage a "
+            + "service of the same name in one inventory namespace; rename the service in one of them, use another "
+            + "--namespace for one, or, if both configs really are one, give them the same `instance:`"
     }
 }
 

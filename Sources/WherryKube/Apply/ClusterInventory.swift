@@ -13,17 +13,28 @@ public struct ClusterInventory: Sendable {
     /// Wherry's own namespace (`--namespace`, default `wherry-system`), created when missing at the first save.
     public let namespace: String
     public let fieldManager: String
+    /// The Wherry instance whose inventories these are (label `wherry.dev/instance`, written on every save); `nil`:
+    /// none (inventories are written without it).
+    public let instance: String?
 
     /// The default for `--namespace`.
     public static let defaultNamespace = "wherry-system"
     /// The label naming the service an inventory belongs to.
     public static let label = "wherry.dev/inventory"
+    /// The label naming the Wherry instance an inventory belongs to.
+    public static let instanceLabel = "wherry.dev/instance"
 
-    public init(api: any KubeAPI, namespace: String = defaultNamespace, fieldManager: String = "wherry") {
+    public init(
+        api: any KubeAPI, namespace: String = defaultNamespace, fieldManager: String = "wherry", instance: String? = nil
+    ) {
         self.api = api
         self.namespace = namespace
         self.fieldManager = fieldManager
+        self.instance = instance.flatMap { $0.isEmpty ? nil : $0 }
     }
+
+    /// `wherry-system/wherry-inventory-web`: where a service's inventory is, for messages.
+    public func location(of service: String) -> String { namespace + "/" + Self.configMapName(service: service) }
 
     /// `wherry-inventory-<service>`.
     ///
@@ -87,12 +98,14 @@ public struct ClusterInventory: Sendable {
         // create that made the ConfigMap, may own it), and a stale digest must never survive an intent write.
         data["digest"] = .string(digest ?? "")
         data["pending"] = .string(pending.text)
+        var labels: JSONObject = [
+            WherryLabels.managedBy: .string(WherryLabels.managedByValue), Self.label: .string(service),
+        ]
+        // Written on every save: an inventory of this config written before instances is adopted at its next save.
+        if let instance { labels[Self.instanceLabel] = .string(instance) }
         var metadata: JSONObject = [
             "name": .string(Self.configMapName(service: service)), "namespace": .string(namespace),
-            "labels": [
-                WherryLabels.managedBy: .string(WherryLabels.managedByValue),
-                Self.label: .string(service),
-            ],
+            "labels": .object(labels),
         ]
         let stored: JSONValue
         if let resourceVersion = replacing?.resourceVersion {
@@ -176,7 +189,8 @@ public struct ClusterInventory: Sendable {
             inventory: Inventory.parse(text).0, revision: configMap["data"]?["revision"]?.stringValue ?? "",
             digest: configMap["data"]?["digest"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             pending: Inventory.parse(configMap["data"]?["pending"]?.stringValue ?? "").0,
-            resourceVersion: configMap["metadata"]?["resourceVersion"]?.stringValue)
+            resourceVersion: configMap["metadata"]?["resourceVersion"]?.stringValue,
+            instance: configMap["metadata"]?["labels"]?[instanceLabel]?.stringValue)
     }
 }
 
@@ -193,11 +207,14 @@ public struct StoredInventory: Sendable, Hashable {
     public var pending: Inventory
     /// The ConfigMap's resourceVersion: the next write is conditional on it. `nil` when not stored in the cluster.
     public var resourceVersion: String?
+    /// The Wherry instance it is labelled with; `nil` for one written before instances (or without one).
+    public var instance: String?
 
     public init(
         inventory: Inventory, revision: String = "", digest: String? = nil, pending: Inventory = Inventory(),
-        resourceVersion: String? = nil
+        resourceVersion: String? = nil, instance: String? = nil
     ) {
+        self.instance = instance
         self.inventory = inventory
         self.revision = revision
         self.digest = digest
