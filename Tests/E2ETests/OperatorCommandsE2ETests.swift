@@ -51,6 +51,10 @@ struct OperatorCommandsE2ETests {
             "shop/svc.yaml":
                 "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: \(namespace)\nspec:\n  ports:\n"
                 + "  - port: 80\n",
+            // In a namespace of its own: a Namespace that still holds another service's objects is kept by a prune.
+            "api/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \(namespace)-api\n",
+            "api/cm.yaml":
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api\n  namespace: \(namespace)-api\ndata:\n  a: \"1\"\n",
             "broken/a.yaml": "apiVersion: v1\nmetadata:\n  name: a\n",
             "broken/b.yaml": "apiVersion: v1\nmetadata:\n  name: b\n",
         ]
@@ -85,7 +89,10 @@ struct OperatorCommandsE2ETests {
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         func cleanUp() async {
-            for path in ["/api/v1/namespaces/\(namespace)", "/api/v1/namespaces/\(inventories)"] {
+            for path in [
+                "/api/v1/namespaces/\(namespace)", "/api/v1/namespaces/\(namespace)-api",
+                "/api/v1/namespaces/\(inventories)",
+            ] {
                 _ = try? await api.delete(path, options: DeleteOptions())
             }
             await api.shutdown()
@@ -150,8 +157,8 @@ struct OperatorCommandsE2ETests {
             // shop leaves the config (the controller restarts with it): orphaned, then pruned, then gone from status.
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
-            _ = try work.write(
-                "a.yaml", header + "  - {name: broken, github: r, k8s_yaml_dir: broken, namespace: \(namespace)}\n")
+            // (Without the broken service: while a configured service cannot be rendered, nothing is pruned.)
+            _ = try work.write("a.yaml", header + "  - {name: api, github: r, k8s_yaml_dir: api}\n")
             let second = Process()
             second.executableURL = URL(fileURLWithPath: Self.binary)
             second.currentDirectoryURL = URL(fileURLWithPath: work.path)
