@@ -17,7 +17,13 @@ struct PruneCommand: AsyncParsableCommand {
             wherry.dev/prune: disabled, never a Namespace that still holds something that stays, and never an \
             object that a configured service's Git now holds (a renamed or moved service: its objects are kept \
             until that service is synced and takes them over; while some service cannot be rendered, nothing is \
-            pruned). The inventory is removed once nothing of it is left.
+            pruned). The inventory is removed once nothing of it is left, and with it the service's recorded state in \
+            the state directory (pass the same --state-dir as wherry run). Only this config's instance's inventories \
+            are considered (see `instance` in the README).
+
+            Examples:
+              wherry prune -c gitops-config.yaml --service api --dry-run
+              wherry prune -c b.yaml --namespace team-b --state-dir /var/lib/wherry --service api
             """
     )
 

@@ -16,7 +16,7 @@ struct TreeCommand: AsyncParsableCommand {
 
             Examples:
               wherry tree shop
-              wherry tree shop --output json | jq '.objects[] | select(.health != "healthy")'
+              wherry tree shop -o json | jq '.objects[] | select(.health == "degraded")'
             """
     )
 
