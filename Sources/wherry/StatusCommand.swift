@@ -67,9 +67,10 @@ struct StatusCommand: AsyncParsableCommand {
     static func table(_ services: JSONValue) -> String {
         let rows = (services["services"]?.arrayValue ?? []).map { service -> [String] in
             let revision = service["last_applied_revision"]?.stringValue.map { String($0.prefix(12)) } ?? "-"
-            // An older controller has no last write: its last applied time is the closest.
-            let written = (service["last_write_time"]?.stringValue ?? service["last_applied_time"]?.stringValue)
-            let checked = service["last_check_time"]?.stringValue ?? service["last_attempt_time"]?.stringValue
+            // An older controller has neither key: its last applied time is the closest to both.
+            let older = service["last_write_time"] == nil
+            let written = service[older ? "last_applied_time" : "last_write_time"]?.stringValue
+            let checked = service[older ? "last_applied_time" : "last_check_time"]?.stringValue
             var error = service["last_error"]?.stringValue.map(Self.firstLine) ?? ""
             let lines = service["last_error"]?.stringValue.map { $0.split(separator: "\n").count } ?? 0
             if lines > 1 { error += " (+\(lines - 1) lines: wherry status \(service["name"]?.stringValue ?? ""))" }
