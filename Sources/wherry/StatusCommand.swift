@@ -148,7 +148,8 @@ struct StatusCommand: AsyncParsableCommand {
         if case .double(let seconds)? = service["duration_seconds"] { attempt += String(format: " in %.1fs", seconds) }
         add("Last attempt", attempt)
         add("Changes", changeText(service["changes"]))
-        var drift = "\(int(service["drift_corrections"]) ?? 0) corrections"
+        let corrections = int(service["drift_corrections"]) ?? 0
+        var drift = "\(corrections) correction\(corrections == 1 ? "" : "s")"
         let drifted = (service["last_drift"]?.arrayValue ?? []).compactMap(\.stringValue)
         if !drifted.isEmpty {
             drift += ", last \(timeText(service["last_drift_time"]?.stringValue)): " + drifted.joined(separator: ", ")

@@ -141,9 +141,11 @@ struct StatusStoreTests {
             status = try #require(try await store.status(of: "web"))
             #expect(status.lastWriteAt == Date(timeIntervalSince1970: 400))
             let lines = try await store.history(of: "web")
-            // Newest first: the check after the correction, the correction alone, the unchanged checks before it.
-            #expect(lines.map(\.count) == [1, 1, 3])
-            #expect(lines.map(\.drifted) == [[], ["Deployment/web/api"], []])
+            // Newest first: the check after the correction, the correction alone, the unchanged checks before it, and
+            // the first apply (it created objects) on a line of its own.
+            #expect(lines.map(\.count) == [1, 1, 2, 1])
+            #expect(lines.map(\.drifted) == [[], ["Deployment/web/api"], [], []])
+            #expect(lines.last?.counts == [.created: 2, .unchanged: 3])
         }
     }
 

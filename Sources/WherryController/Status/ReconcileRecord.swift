@@ -159,11 +159,17 @@ public enum StatusRules {
             || [.created, .configured, .deleted].contains { (attempt.counts[$0] ?? 0) > 0 }
     }
 
-    /// Whether an attempt repeats the newest history line (and so is counted on it). A drift correction never
-    /// repeats anything and is never repeated: it is a line of its own.
+    /// Whether an attempt repeats the newest history line (and so is counted on it). A successful apply that wrote
+    /// something (a drift correction too) never repeats anything and is never repeated: it is a line of its own, so
+    /// the checks that found nothing to do (`succeeded ×4`) never hide it.
     public static func repeats(_ attempt: ReconcileAttempt, _ newest: HistoryEntry) -> Bool {
         newest.revision == attempt.revision && newest.result == attempt.result && newest.error == attempt.error
-            && attempt.drifted.isEmpty && newest.drifted.isEmpty
+            && !(attempt.result == .succeeded && wrote(attempt)) && !(newest.result == .succeeded && wrote(newest))
+    }
+
+    /// Whether a history line stands for an attempt that wrote to the cluster.
+    static func wrote(_ entry: HistoryEntry) -> Bool {
+        !entry.drifted.isEmpty || [.created, .configured, .deleted].contains { (entry.counts[$0] ?? 0) > 0 }
     }
 
     /// The history (newest first) after an attempt, deduplicated and cut to ``historyLimit``.
