@@ -94,4 +94,37 @@ struct InstanceCommandTests {
             #expect(Self.inventory(server, "web")?["metadata"]?["labels"]?["wherry.dev/instance"] == "a")
         }
     }
+
+    @Test("wherry run of another config with a service of the same name and render fails it, naming both instances")
+    func runRefusesForeignService() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            let work = try TemporaryDirectory(prefix: "instance")
+            defer { remote.remove(); work.remove() }
+            try await remote.commit(["web/a.yaml": Self.configMap("web-a")])
+            let kubeconfig = try CLI.writeKubeconfig(in: work, server: server.baseURL)
+            let body =
+                "github_configs:\n  r: {url: \(remote.fileURL)}\npoll_interval: 1\nservices:\n"
+                + "  - {name: web, github: r, k8s_yaml_dir: web}\n"
+            let a = try work.write("a.yaml", body)
+            let b = try work.write("b.yaml", body)
+            #expect(try await CLI.run(["sync", "-c", a, "--kubeconfig", kubeconfig]).exitCode == 0)
+            let wherry = try await RunningWherry.start(
+                ["-c", b, "--kubeconfig", kubeconfig, "--state-dir", work.path + "/state", "--listen", "127.0.0.1:0"],
+                work: work, name: "b")
+            defer { wherry.kill() }
+            var service: JSONValue = .null
+            for _ in 0..<100 where service["last_result"]?.stringValue == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                let status = try await CLI.run(["status", "web", "--server", "127.0.0.1:\(wherry.port)", "-o", "json"])
+                service = (try? JSONValue.parse(status.stdout))?["service"] ?? .null
+            }
+            #expect(service["last_result"] == "failed", "\(service)")
+            #expect(
+                service["last_error"]?.stringValue?.contains(
+                    "belongs to Wherry instance 'a', not to this config's "
+                        + "instance 'b'") == true, "\(service)")
+            #expect(Self.inventory(server, "web")?["metadata"]?["labels"]?["wherry.dev/instance"] == "a")
+        }
+    }
 }

@@ -21,11 +21,15 @@ public struct InventoryKeeper: Sendable {
     /// under way or failed half-way). Read from the cluster once, then kept up to date by this keeper's own writes:
     /// only the leader writes inventories, so polls of unchanged services cost no request. ``forgetRecorded()`` makes
     /// the next call read again (a new leadership term: another leader may have written meanwhile).
+    ///
+    /// Another instance's inventory records nothing for this one (`nil`): the apply goes on and its plan refuses the
+    /// service, naming both instances, instead of taking the other's digest for its own.
     public func recordedDigest(of service: String) async throws(KubeAPIError) -> String? {
-        if let stored = known.value(service) { return stored.digest }
+        if let stored = known.value(service) { return foreignOwner(of: service, stored) == nil ? stored.digest : nil }
         let stored = try await cluster.load(service: service)
         known.set(service, stored ?? StoredInventory(inventory: Inventory()))
-        return stored?.digest
+        guard let stored, foreignOwner(of: service, stored) == nil else { return nil }
+        return stored.digest
     }
 
     /// Reads every inventory of the cluster with one LIST and remembers them (see ``recordedDigest(of:)``).
