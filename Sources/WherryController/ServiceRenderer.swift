@@ -51,6 +51,8 @@ public struct ServiceRenderError: Error, Sendable, CustomStringConvertible {
     public var isTransient: Bool
     /// The commit the failure is about, when it is about one commit (a signature refused at it).
     public var commit: String? = nil
+    /// The render step's problems with their file, line and object, for reports (`problems` has them as text).
+    public var issues: [RenderIssue] = []
 
     public var description: String {
         "service \(service): \(step.rawValue) failed:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
@@ -137,7 +139,8 @@ public struct ServiceRenderer: Sendable {
             objects = try Self.addSeedFeatures(to: objects, service: service, root: located.checkout.path)
         } catch {
             throw ServiceRenderError(
-                service: service.name, step: .render, problems: error.issues.map(\.description), isTransient: false)
+                service: service.name, step: .render, problems: error.issues.map(\.description), isTransient: false,
+                issues: error.issues)
         }
         let labels = WherryLabels.ownership(service: service.name)
         for index in objects.indices { objects[index].setLabels(labels) }

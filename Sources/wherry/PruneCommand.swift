@@ -32,6 +32,9 @@ struct PruneCommand: AsyncParsableCommand {
     @Option(help: "Deletion propagation for dependents: background, foreground or orphan.")
     var propagation: String = "background"
 
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: OutputFormat = .text
+
     func run() async throws {
         options.logging.bootstrap()
         let config = try options.load().config
@@ -60,6 +63,7 @@ struct PruneCommand: AsyncParsableCommand {
         let inventory = stored.inventory
         guard !inventory.isEmpty else {
             Terminal.error("service \(service) has no inventory in namespace \(kube.namespace); nothing to prune")
+            if output == .json { print(document(objects: [], errors: []).prettyJSONString()) }
             await api.shutdown()
             return
         }
@@ -72,8 +76,9 @@ struct PruneCommand: AsyncParsableCommand {
             inventory.entries, service: service, propagation: policy, dryRun: dryRun,
             claims: ServiceClaims(config: config, syncer: syncer))
         let suffix = dryRun ? " (dry run)" : ""
-        for entry in result.changes.entries { print("\(entry)\(suffix)") }
+        if output == .text { for entry in result.changes.entries { print("\(entry)\(suffix)") } }
         for failure in result.failures { Terminal.error(failure.description) }
+        var errors = JSONReport.errors(ApplyError(step: .prune, failures: result.failures))
         if !dryRun {
             do {
                 if result.retained.isEmpty {
@@ -85,11 +90,33 @@ struct PruneCommand: AsyncParsableCommand {
                 }
             } catch {
                 Terminal.error("cannot update the inventory of service \(service): \(error)")
+                errors.append(JSONReport.error("cannot update the inventory of service \(service): \(error)"))
+                if output == .json {
+                    print(document(objects: objects(result), errors: errors).prettyJSONString())
+                }
                 throw ExitStatus.failure.code
             }
         }
-        print("service \(service): \(result.changes.summary)\(suffix)")
+        if output == .json {
+            print(document(objects: objects(result), errors: errors).prettyJSONString())
+        } else {
+            print("service \(service): \(result.changes.summary)\(suffix)")
+        }
         await api.shutdown()
         if !result.failures.isEmpty { throw ExitStatus.failure.code }
+    }
+
+    /// Every object of the prune, failures included, as report objects.
+    private func objects(_ result: PruneResult) -> [JSONValue] {
+        result.changes.entries.map(JSONReport.object)
+            + result.failures.map { JSONReport.object($0.ref, action: "failed", error: $0.message) }
+    }
+
+    /// `wherry prune --output json`: `{service, dryRun, objects, counts, errors}`.
+    private func document(objects: [JSONValue], errors: [JSONValue]) -> JSONValue {
+        [
+            "service": .string(service), "dryRun": .bool(dryRun), "objects": .array(objects),
+            "counts": JSONReport.counts(JSONReport.tally(objects)), "errors": .array(errors),
+        ]
     }
 }

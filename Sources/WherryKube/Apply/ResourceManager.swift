@@ -72,6 +72,8 @@ public struct ObjectFailure: Error, Sendable, Hashable, CustomStringConvertible 
     public var isTransient: Bool
     /// The work was cancelled; not a failure of the object.
     public var isCancelled: Bool
+    /// The file and line the object was read from, when known.
+    public var source: SourceLocation?
 
     /// A failure Wherry found itself (no API error behind it).
     public init(ref: ObjectRef, message: String, reason: String = "Failed", isTransient: Bool = true) {
