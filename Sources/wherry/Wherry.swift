@@ -16,7 +16,7 @@ struct Wherry: AsyncParsableCommand {
         version: WherryVersion.current,
         subcommands: [
             RenderCommand.self, ValidateCommand.self, DiffCommand.self, SyncCommand.self, RunCommand.self,
-            StatusCommand.self, PruneCommand.self, InstallCommand.self, VersionCommand.self,
+            StatusCommand.self, PruneCommand.self, InstallCommand.self, VersionCommand.self, CheckCommand.self,
         ]
     )
 

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+import WherryExec
+import WherryModel
+import WherryTesting
+
+/// The `wherry` binary on the real cluster, run as a user would (issue 17: check, diff --path, validate --server,
+/// errors).
+@Suite(
+    "E2E: wherry commands on a real cluster",
+    .enabled(
+        if: ProcessInfo.processInfo.environment["WHERRY_E2E_KUBECONFIG"] != nil, "WHERRY_E2E_KUBECONFIG is not set"))
+struct CLIE2ETests {
+    let admin = E2ECluster.kubeconfig
+
+    /// `wherry` beside the test bundle (the products directory of this build).
+    static let binary: String = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("wherry").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { break }
+        }
+        return url.path + "/.build/debug/wherry"
+    }()
+
+    private func wherry(_ arguments: [String]) async throws -> CommandResult {
+        try await CommandRunner.run(Command(Self.binary, arguments, timeout: .seconds(120)))
+    }
+
+    private func kubectl(_ arguments: [String]) async throws -> String {
+        let result = try await CommandRunner.run(Command("kubectl", ["--kubeconfig", admin] + arguments))
+        guard result.succeeded else {
+            throw FixtureError("kubectl \(arguments.joined(separator: " ")): \(result.stderr)")
+        }
+        return result.stdoutText
+    }
+
+    /// A kubeconfig for a ServiceAccount: the admin kubeconfig's server and CA, the account's token.
+    private func serviceAccountKubeconfig(
+        _ account: String, namespace: String, in work: TemporaryDirectory
+    ) async throws -> String {
+        let token = try await kubectl(["create", "token", account, "-n", namespace, "--duration", "1h"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let view = try JSONValue.parse(try await kubectl(["config", "view", "--raw", "--minify", "-o", "json"]))
+        let cluster = view["clusters"]?.arrayValue?.first?["cluster"]
+        let server = cluster?["server"]?.stringValue ?? ""
+        let ca = cluster?["certificate-authority-data"]?.stringValue ?? ""
+        return try work.write(
+            "sa-kubeconfig",
+            """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: c, cluster: {server: "\(server)", certificate-authority-data: "\(ca)"}}]
+            users: [{name: sa, user: {token: "\(token)"}}]
+            contexts: [{name: limited, context: {cluster: c, user: sa}}]
+            current-context: limited
+            """)
+    }
+
+    @Test("check passes as the admin, and as a ServiceAccount that may only read ConfigMaps names what is missing")
+    func check() async throws {
+        let namespace = "e2e-17c-check"
+        let remote = try await GitRemoteFixture()
+        let work = try TemporaryDirectory(prefix: "e2e-check")
+        defer { remote.remove(); work.remove() }
+        _ = try? await kubectl(["delete", "namespace", namespace, "--wait=false"])
+        try await remote.commit([
+            "k8s/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: \(namespace)\n"
+        ])
+        let config = try work.write(
+            "gitops-config.yaml",
+            "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: shop, github: r, k8s_yaml_dir: k8s}\n"
+        )
+        let common = ["-c", config, "--namespace", namespace, "--state-dir", work.path + "/state"]
+        let asAdmin = try await wherry(["check", "--kubeconfig", admin] + common)
+        #expect(asAdmin.exitCode == 0, "\(asAdmin.stdoutText)\(asAdmin.stderr)")
+        #expect(asAdmin.stdoutText.contains("✓ API server "))
+        #expect(
+            asAdmin.stdoutText.contains(
+                "✓ RBAC in namespace \(namespace): allowed to get, list, create, patch, delete configmaps"),
+            "\(asAdmin.stdoutText)")
+
+        _ = try await kubectl(["create", "namespace", namespace])
+        _ = try await kubectl(["create", "serviceaccount", "reader", "-n", namespace])
+        _ = try await kubectl([
+            "create", "role", "reader", "-n", namespace, "--verb=get,list", "--resource=configmaps",
+        ])
+        _ = try await kubectl([
+            "create", "rolebinding", "reader", "-n", namespace, "--role=reader",
+            "--serviceaccount=\(namespace):reader",
+        ])
+        let limited = try await serviceAccountKubeconfig("reader", namespace: namespace, in: work)
+        let asReader = try await wherry(["check", "--kubeconfig", limited] + common)
+        #expect(asReader.exitCode == 1, "\(asReader.stdoutText)\(asReader.stderr)")
+        #expect(
+            asReader.stdoutText.contains(
+                "✗ RBAC in namespace \(namespace): the user of context limited may not create, patch, delete configmaps"
+            ), "\(asReader.stdoutText)")
+        #expect(!asReader.stdoutText.contains("eyJ"), "the token is never printed")
+        _ = try? await kubectl(["delete", "namespace", namespace, "--wait=false"])
+    }
+}
