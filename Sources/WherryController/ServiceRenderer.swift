@@ -157,6 +157,28 @@ public struct ServiceRenderer: Sendable {
 }
 
 extension ServiceRenderer {
+    /// Renders a service from a local directory instead of its branch (`wherry diff --path`): the same reading,
+    /// kustomize build, decryption and labels as a commit gets. `root` stands for the repository root (the paths of
+    /// `config_dir` and kustomize bases are read against it), `directory` is the manifests' directory inside it.
+    /// The result's commit is `local`.
+    public func renderLocal(
+        _ service: ServiceConfig, in config: WherryConfig, root: String, directory: String
+    ) async throws(ServiceRenderError) -> RenderedService {
+        guard let repositoryConfig = config.repository(for: service) else {
+            throw ServiceRenderError(
+                service: service.name, step: .credentials,
+                problems: ["repository '\(service.repository)' is not configured"], isTransient: false)
+        }
+        var local = service
+        local.directory = directory
+        return try await render(
+            ServiceCheckout(
+                service: local, repository: repositoryConfig, checkout: GitCheckout(commit: "local", path: root),
+                treeHash: "local", decryption: config.decryption(for: service)))
+    }
+}
+
+extension ServiceRenderer {
     /// The config files of `config_dir` as ConfigMap `<service>-config`, the stateless mutation, and the config
     /// hash on every pod template that uses that ConfigMap (so a config change rolls it).
     static func addSeedFeatures(

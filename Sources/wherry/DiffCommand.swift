@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import WherryController
+import WherryExec
 import WherryGit
 import WherryKube
 import WherryModel
@@ -24,6 +25,15 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Diff only this service.")
     var service: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Render this local directory as the service's manifests instead of its branch (needs --service).",
+            discussion: """
+                The directory is read as k8s_yaml_dir would be at a commit (plain YAML, kustomize, SOPS), with its \
+                repository's work tree as the root when it is inside one; nothing needs to be committed.
+                """))
+    var path: String?
+
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: OutputFormat = .text
 
@@ -31,6 +41,7 @@ struct DiffCommand: AsyncParsableCommand {
         options.logging.bootstrap()
         let config = try options.load().config
         let services = try ServiceSelection.select(service, from: config)
+        let local = try await localDirectory()
         let (api, clientConfig) = try kube.connect(logger: Logger(label: "wherry.kube"))
         let renderer = options.serviceRenderer(for: config)
         let syncer = ServiceSyncer(
@@ -45,7 +56,13 @@ struct DiffCommand: AsyncParsableCommand {
             var objects: [JSONValue] = []
             var commit: String?
             do {
-                let rendered = try await renderer.render(service, in: config)
+                let rendered =
+                    if let local {
+                        try await renderer.renderLocal(
+                            service, in: config, root: local.root, directory: local.directory)
+                    } else {
+                        try await renderer.render(service, in: config)
+                    }
                 commit = rendered.commit
                 let diffs = try await syncer.manager.diff(
                     rendered.objects, options: syncer.applyOptions(for: service, dryRun: true))
@@ -60,7 +77,7 @@ struct DiffCommand: AsyncParsableCommand {
                     let label = "\(diff.ref) (\(diff.action.rawValue))"
                     let text = UnifiedDiff.lines(
                         old: old, new: YAMLWriter.document(desired), oldLabel: "live \(label)",
-                        newLabel: "git \(service.name)@\(rendered.commit.prefix(12))")
+                        newLabel: path.map { "local \($0)" } ?? "git \(service.name)@\(rendered.commit.prefix(12))")
                     if output == .text { print(text, terminator: "") }
                     var object = JSONReport.object(diff.ref, action: diff.action.rawValue)
                     if case .object(var members) = object {
@@ -117,6 +134,31 @@ struct DiffCommand: AsyncParsableCommand {
         }
         Terminal.error(changed == 0 ? "no changes" : "\(changed) object\(changed == 1 ? "" : "s") would change")
         if changed > 0 { throw ExitStatus.failure.code }
+    }
+
+    /// `--path`: the root its paths are read against (the enclosing git work tree, else the directory itself) and the
+    /// directory inside that root; `nil` without `--path`.
+    private func localDirectory() async throws -> (root: String, directory: String)? {
+        guard let path else { return nil }
+        guard service != nil else {
+            Terminal.error("--path needs --service: name the service whose manifests the directory holds")
+            throw ExitStatus.usage.code
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            Terminal.error("--path \(path): no such directory")
+            throw ExitStatus.usage.code
+        }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        let result = try? await CommandRunner.run(
+            Command("git", ["-C", absolute, "rev-parse", "--show-toplevel"], timeout: .seconds(20)))
+        if let result, result.succeeded {
+            let top = URL(fileURLWithPath: result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
+                .resolvingSymlinksInPath().path
+            if absolute == top { return (top, "") }
+            if absolute.hasPrefix(top + "/") { return (top, String(absolute.dropFirst(top.count + 1))) }
+        }
+        return (absolute, "")
     }
 
     /// One service in `wherry diff --output json`.

@@ -31,6 +31,13 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Let a sync prune more than half of a service's objects (refused otherwise, as a safety valve).")
     var allowMassPrune = false
 
+    @Flag(
+        help: """
+            Apply without pruning this once: objects that left Git stay in the cluster (listed as kept) and in the \
+            inventory, so the next sync prunes them.
+            """)
+    var noPrune = false
+
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: OutputFormat = .text
 
@@ -58,7 +65,7 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let progress = Progress(total: services.count)
         let outcomes = await syncer.syncAll(
-            services, in: config, dryRun: dryRun, allowMassPrune: allowMassPrune,
+            services, in: config, dryRun: dryRun, allowMassPrune: allowMassPrune, noPrune: noPrune,
             servicesAtOnce: kube.maxConcurrentServices ?? 16
         ) { service, _ in progress.finished(service.name) }
         progress.clear()

@@ -102,4 +102,44 @@ struct CLIE2ETests {
         #expect(!asReader.stdoutText.contains("eyJ"), "the token is never printed")
         _ = try? await kubectl(["delete", "namespace", namespace, "--wait=false"])
     }
+
+    @Test("diff --path shows an uncommitted change; sync --no-prune keeps what left Git until the next sync")
+    func localDiffAndNoPrune() async throws {
+        let namespace = "e2e-17c-local"
+        let remote = try await GitRemoteFixture()
+        let work = try TemporaryDirectory(prefix: "e2e-local")
+        defer { remote.remove(); work.remove() }
+        func configMap(_ name: String, _ value: String) -> String {
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(name)\n  namespace: \(namespace)\ndata:\n  k: \"\(value)\"\n"
+        }
+        try await remote.commit([
+            "k8s/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \(namespace)\n",
+            "k8s/a.yaml": configMap("a", "1"), "k8s/b.yaml": configMap("b", "1"), "k8s/c.yaml": configMap("c", "1"),
+        ])
+        let config = try work.write(
+            "gitops-config.yaml",
+            "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: e2e-17c-local, github: r, k8s_yaml_dir: k8s}\n"
+        )
+        let common = [
+            "-c", config, "--kubeconfig", admin, "--namespace", namespace + "-inv", "--state-dir", work.path + "/s",
+        ]
+        let first = try await wherry(["sync"] + common)
+        #expect(first.exitCode == 0, "\(first.stderr)")
+        let directory = remote.workPath + "/k8s"
+        try configMap("a", "2").write(toFile: directory + "/a.yaml", atomically: true, encoding: .utf8)
+        let diff = try await wherry(["diff", "--service", "e2e-17c-local", "--path", directory] + common)
+        #expect(diff.exitCode == 1, "\(diff.stderr)")
+        #expect(diff.stdoutText.contains("+++ local \(directory)"), "\(diff.stdoutText)")
+        #expect(diff.stdoutText.contains("-  k: \"1\"\n+  k: \"2\""), "\(diff.stdoutText)")
+        try await remote.commit(["k8s/c.yaml": nil])
+        let kept = try await wherry(["sync", "--no-prune"] + common)
+        #expect(kept.exitCode == 0, "\(kept.stderr)")
+        #expect(kept.stdoutText.contains("ConfigMap/\(namespace)/c kept (--no-prune)"), "\(kept.stdoutText)")
+        #expect(try await kubectl(["get", "configmap", "c", "-n", namespace, "-o", "name"]).contains("c"))
+        let pruned = try await wherry(["sync"] + common)
+        #expect(pruned.stdoutText.contains("ConfigMap/\(namespace)/c deleted"), "\(pruned.stdoutText)")
+        for name in [namespace, namespace + "-inv"] {
+            _ = try? await kubectl(["delete", "namespace", name, "--wait=false"])
+        }
+    }
 }
