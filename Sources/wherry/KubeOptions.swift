@@ -79,11 +79,20 @@ struct KubeOptions: ParsableArguments {
             throw ExitStatus.usage.code
         }
         do {
-            let api = try HTTPKubeAPI(
-                connection: KubeConnection(config),
-                options: KubeClientOptions(
-                    qps: qps, burst: burst, maxConnections: max(concurrency, 8), onRequest: onRequest),
-                logger: logger)
+            var options = KubeClientOptions(
+                qps: qps, burst: burst, maxConnections: max(concurrency, 8), onRequest: onRequest)
+            let progress = Progress(total: 0)
+            if progress.enabled {
+                let server = config.server.absoluteString
+                options.onSlowFirstContact = { waiting in
+                    if waiting {
+                        progress.show("waiting for the API server at \(server) (gives up after 10 s)…")
+                    } else {
+                        progress.clear()
+                    }
+                }
+            }
+            let api = try HTTPKubeAPI(connection: KubeConnection(config), options: options, logger: logger)
             return (api, config)
         } catch {
             Terminal.error("\(error)")

@@ -21,7 +21,7 @@ extension KubeAPIError {
     /// other request would fail the same way, so it is reported once and the remaining work is skipped.
     public var isClusterWide: Bool {
         switch code {
-        case 0: ["ConnectionFailed", "TLSFailure", "TLSConfiguration"].contains(reason)
+        case 0: ["ConnectionFailed", "ConnectTimeout", "TLSFailure", "TLSConfiguration"].contains(reason)
         case 401: true
         case 403: Self.discoveryRequests.contains(request)
         default: false
