@@ -142,4 +142,48 @@ struct CLIE2ETests {
             _ = try? await kubectl(["delete", "namespace", name, "--wait=false"])
         }
     }
+
+    @Test("an unknown field is said as such with its file and line, at sync and at validate --server")
+    func unknownField() async throws {
+        let namespace = "e2e-17c-field"
+        let remote = try await GitRemoteFixture()
+        let work = try TemporaryDirectory(prefix: "e2e-field")
+        defer { remote.remove(); work.remove() }
+        try await remote.commit([
+            "k8s/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \(namespace)\n",
+            "k8s/bad.yaml":
+                "# typo\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  namespace: \(namespace)\ndatta:\n  a: b\n",
+        ])
+        let config = try work.write(
+            "gitops-config.yaml",
+            "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: e2e-17c-field, github: r, k8s_yaml_dir: k8s}\n"
+        )
+        let common = [
+            "-c", config, "--kubeconfig", admin, "--namespace", namespace + "-inv", "--state-dir", work.path + "/s",
+        ]
+        let unchecked = try await wherry(["validate", "--server"] + common)
+        #expect(unchecked.exitCode == 0, "\(unchecked.stderr)")
+        #expect(
+            unchecked.stdoutText.contains(
+                "1 object valid on the server (server-side dry run), 1 not checked (their Namespace or CRD is created"),
+            "\(unchecked.stdoutText)")
+        _ = try await kubectl(["create", "namespace", namespace])
+        let offline = try await wherry(["validate"] + common)
+        #expect(offline.exitCode == 0, "\(offline.stderr)")
+        #expect(offline.stderr.contains("syntax only"))
+        let validate = try await wherry(["validate", "--server"] + common)
+        #expect(validate.exitCode == 1)
+        #expect(
+            validate.stderr.contains("k8s/bad.yaml:2:1: ConfigMap/\(namespace)/bad: unknown field `datta`"),
+            "\(validate.stderr)")
+        let sync = try await wherry(["sync"] + common)
+        #expect(sync.exitCode == 1)
+        #expect(
+            sync.stderr.contains("k8s/bad.yaml:2:1: ConfigMap/\(namespace)/bad: unknown field `datta`"),
+            "\(sync.stderr)")
+        #expect(!sync.stderr.contains("wrong type"), "\(sync.stderr)")
+        for name in [namespace, namespace + "-inv"] {
+            _ = try? await kubectl(["delete", "namespace", name, "--wait=false"])
+        }
+    }
 }
