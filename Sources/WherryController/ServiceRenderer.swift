@@ -120,8 +120,13 @@ public struct ServiceRenderer: Sendable {
                 service.configDirectory.map { error.message.contains($0) } == true
                     && !error.message.contains(service.directory) ? "config_dir" : "k8s_yaml_dir"
             let problem =
-                error.kind == .pathNotFound
-                ? "\(key): \(error.message) in \(error.remote) (\(repositoryConfig.branch))" : error.description
+                if error.kind == .pathNotFound {
+                    "\(key): \(error.message) in \(error.remote) (\(repositoryConfig.branch))"
+                } else if let explained = repositoryConfig.explain(error) {
+                    "git \(error.operation) \(error.remote): \(explained)"
+                } else {
+                    error.description
+                }
             throw ServiceRenderError(
                 service: service.name, step: .git, problems: [problem], isTransient: error.isTransient)
         }

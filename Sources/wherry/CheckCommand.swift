@@ -285,7 +285,8 @@ struct CheckCommand: AsyncParsableCommand {
             } catch {
                 let problem =
                     error.kind == .branchNotFound
-                    ? "has no branch \(repository.branch) (set branch: in \(config.file) or push it)" : error.message
+                    ? "has no branch \(repository.branch) (set branch: in \(config.file) or push it)"
+                    : repository.explain(error) ?? error.message
                 checks.append(Check(name: "remote", ok: false, message: "\(name) \(remote.displayURL): \(problem)"))
             }
         }
