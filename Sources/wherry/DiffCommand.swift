@@ -16,6 +16,11 @@ struct DiffCommand: AsyncParsableCommand {
         discussion: """
             Compares the live object with the server-side dry-run result of applying Git's version. Fields the \
             server owns (managedFields, resourceVersion, generation, uid, creationTimestamp, status) are ignored.
+
+            Examples:
+              wherry diff -c gitops-config.yaml
+              wherry diff --service web --path ./k8s/web      # an uncommitted change
+              wherry diff --service web --output json
             """
     )
 

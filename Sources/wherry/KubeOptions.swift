@@ -13,8 +13,21 @@ struct KubeOptions: ParsableArguments {
     @Option(help: "kubeconfig context to use (default: its current-context).")
     var context: String?
 
-    @Option(help: "Wherry's own namespace: service inventories are kept there (created when missing).")
-    var namespace: String = ClusterInventory.defaultNamespace
+    @Option(
+        name: .customLong("namespace"),
+        help: ArgumentHelp(
+            "Wherry's own namespace: service inventories are kept there (created when missing).",
+            discussion: "Default: $WHERRY_NAMESPACE, else \(ClusterInventory.defaultNamespace)."))
+    var namespaceOption: String?
+
+    /// `--namespace`, else `$WHERRY_NAMESPACE`, else `wherry-system`.
+    var namespace: String {
+        if let namespaceOption { return namespaceOption }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["WHERRY_NAMESPACE"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return ClusterInventory.defaultNamespace
+    }
 
     @Option(help: "API requests in flight at once per apply stage.")
     var concurrency: Int = ApplySetOptions.defaultConcurrency

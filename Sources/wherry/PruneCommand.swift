@@ -17,6 +17,11 @@ struct PruneCommand: AsyncParsableCommand {
             object that a configured service's Git now holds (a renamed or moved service: its objects are kept \
             until that service is synced and takes them over; while some service cannot be rendered, nothing is \
             pruned). The inventory is removed once nothing of it is left.
+
+            Examples:
+              wherry prune --service old-api --dry-run
+              wherry prune --service old-api --namespace wherry-system -c gitops-config.yaml
+              wherry prune --service old-api --output json
             """
     )
 

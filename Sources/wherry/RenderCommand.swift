@@ -18,6 +18,11 @@ struct RenderCommand: AsyncParsableCommand {
             decrypted from SOPS show their encrypted values as *** unless --show-secrets is given. Objects are printed in \
             apply order (CustomResourceDefinitions, Namespaces and ClusterRoles first, file order otherwise), so the \
             output can be piped to kubectl apply -f - on a first install.
+
+            Examples:
+              wherry render -c gitops-config.yaml
+              wherry render --service web | kubectl apply -f -
+              wherry render --service web --output json --show-secrets
             """
     )
 

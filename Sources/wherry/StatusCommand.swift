@@ -8,7 +8,13 @@ import WherryModel
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the services of a running controller (wherry run): revision, state, last apply, errors."
+        abstract: "Show the services of a running controller (wherry run): revision, state, last apply, errors.",
+        discussion: """
+            Examples:
+              wherry status --server 127.0.0.1:8080
+              wherry status --output json
+              wherry status --watch
+            """
     )
 
     @Option(help: "Base URL of the controller's API.")

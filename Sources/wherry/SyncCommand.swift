@@ -16,6 +16,11 @@ struct SyncCommand: AsyncParsableCommand {
             run first, and if any is invalid nothing of that service is written. CRDs, Namespaces and ClusterRoles \
             go first and are waited for. Objects equal to the cluster are not written. Prints one line per object \
             and a summary; exits 1 if any service failed, after syncing every other service.
+
+            Examples:
+              wherry sync -c gitops-config.yaml
+              wherry sync --service web --dry-run
+              wherry sync --no-prune --output json
             """
     )
 

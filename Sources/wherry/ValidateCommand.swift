@@ -18,6 +18,11 @@ struct ValidateCommand: AsyncParsableCommand {
             only by the API server). With --server every object also goes through the server-side dry run that \
             sync --dry-run does. Exit 0 when everything is valid, 1 when a service fails (its manifests, Git or the \
             server), 2 when the config is invalid.
+
+            Examples:
+              wherry validate -c gitops-config.yaml
+              wherry validate --config-only
+              wherry validate --server --kubeconfig ~/.kube/staging --output json
             """
     )
 
