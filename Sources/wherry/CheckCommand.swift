@@ -90,9 +90,10 @@ struct CheckCommand: AsyncParsableCommand {
                 message: "kubeconfig loads (\(context)server \(clientConfig.server.absoluteString))"))
         let api: HTTPKubeAPI
         do {
+            var clientOptions = KubeClientOptions(maxRetries: 0)
+            clientOptions.onSlowFirstContact = KubeOptions.slowContactNotice(server: clientConfig.server.absoluteString)
             api = try HTTPKubeAPI(
-                connection: KubeConnection(clientConfig), options: KubeClientOptions(maxRetries: 0),
-                logger: Logger(label: "wherry.kube"))
+                connection: KubeConnection(clientConfig), options: clientOptions, logger: Logger(label: "wherry.kube"))
         } catch {
             record(Check(name: "kubeconfig", ok: false, message: "kubeconfig: \(error)"))
             return await render(config, renderer: renderer)

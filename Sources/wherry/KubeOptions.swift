@@ -94,22 +94,28 @@ struct KubeOptions: ParsableArguments {
         do {
             var options = KubeClientOptions(
                 qps: qps, burst: burst, maxConnections: max(concurrency, 8), onRequest: onRequest)
-            let progress = Progress(total: 0)
-            if progress.enabled {
-                let server = config.server.absoluteString
-                options.onSlowFirstContact = { waiting in
-                    if waiting {
-                        progress.show("waiting for the API server at \(server) (gives up after 10 s)…")
-                    } else {
-                        progress.clear()
-                    }
-                }
-            }
+            options.onSlowFirstContact = Self.slowContactNotice(server: config.server.absoluteString)
             let api = try HTTPKubeAPI(connection: KubeConnection(config), options: options, logger: logger)
             return (api, config)
         } catch {
             Terminal.error("\(error)")
             throw ExitStatus.usage.code
+        }
+    }
+}
+
+extension KubeOptions {
+    /// On a terminal: a line saying the first contact with the API server is still waiting (after 2 s), cleared
+    /// when it ends; `nil` when stderr is not a terminal.
+    static func slowContactNotice(server: String) -> (@Sendable (Bool) -> Void)? {
+        let progress = Progress(total: 0)
+        guard progress.enabled else { return nil }
+        return { waiting in
+            if waiting {
+                progress.show("waiting for the API server at \(server) (gives up after 10 s)…")
+            } else {
+                progress.clear()
+            }
         }
     }
 }
