@@ -51,6 +51,8 @@ public struct ServiceRenderError: Error, Sendable, CustomStringConvertible {
     public var isTransient: Bool
     /// The commit the failure is about, when it is about one commit (a signature refused at it).
     public var commit: String? = nil
+    /// The render step's problems with their file, line and object, for reports (`problems` has them as text).
+    public var issues: [RenderIssue] = []
 
     public var description: String {
         "service \(service): \(step.rawValue) failed:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
@@ -118,8 +120,13 @@ public struct ServiceRenderer: Sendable {
                 service.configDirectory.map { error.message.contains($0) } == true
                     && !error.message.contains(service.directory) ? "config_dir" : "k8s_yaml_dir"
             let problem =
-                error.kind == .pathNotFound
-                ? "\(key): \(error.message) in \(error.remote) (\(repositoryConfig.branch))" : error.description
+                if error.kind == .pathNotFound {
+                    "\(key): \(error.message) in \(error.remote) (\(repositoryConfig.branch))"
+                } else if let explained = repositoryConfig.explain(error) {
+                    "git \(error.operation) \(error.remote): \(explained)"
+                } else {
+                    error.description
+                }
             throw ServiceRenderError(
                 service: service.name, step: .git, problems: [problem], isTransient: error.isTransient)
         }
@@ -137,7 +144,8 @@ public struct ServiceRenderer: Sendable {
             objects = try Self.addSeedFeatures(to: objects, service: service, root: located.checkout.path)
         } catch {
             throw ServiceRenderError(
-                service: service.name, step: .render, problems: error.issues.map(\.description), isTransient: false)
+                service: service.name, step: .render, problems: error.issues.map(\.description), isTransient: false,
+                issues: error.issues)
         }
         let labels = WherryLabels.ownership(service: service.name)
         for index in objects.indices { objects[index].setLabels(labels) }
@@ -150,6 +158,28 @@ public struct ServiceRenderer: Sendable {
         return RenderedService(
             service: service, repository: located.repository, commit: located.checkout.commit,
             treeHash: located.treeHash, objects: objects, encryptedValues: encryptedValues)
+    }
+}
+
+extension ServiceRenderer {
+    /// Renders a service from a local directory instead of its branch (`wherry diff --path`): the same reading,
+    /// kustomize build, decryption and labels as a commit gets. `root` stands for the repository root (the paths of
+    /// `config_dir` and kustomize bases are read against it), `directory` is the manifests' directory inside it.
+    /// The result's commit is `local`.
+    public func renderLocal(
+        _ service: ServiceConfig, in config: WherryConfig, root: String, directory: String
+    ) async throws(ServiceRenderError) -> RenderedService {
+        guard let repositoryConfig = config.repository(for: service) else {
+            throw ServiceRenderError(
+                service: service.name, step: .credentials,
+                problems: ["repository '\(service.repository)' is not configured"], isTransient: false)
+        }
+        var local = service
+        local.directory = directory
+        return try await render(
+            ServiceCheckout(
+                service: local, repository: repositoryConfig, checkout: GitCheckout(commit: "local", path: root),
+                treeHash: "local", decryption: config.decryption(for: service)))
     }
 }
 

@@ -18,7 +18,7 @@ extension ServiceSyncer {
     /// `services`; `finished` is called as each service ends.
     public func syncAll(
         _ services: [ServiceConfig], in config: WherryConfig, dryRun: Bool = false, allowMassPrune: Bool = false,
-        servicesAtOnce: Int = 4,
+        noPrune: Bool = false, servicesAtOnce: Int = 4,
         finished: @escaping @Sendable (ServiceConfig, ServiceSyncOutcome) -> Void = { _, _ in }
     ) async -> [ServiceSyncOutcome] {
         let selector =
@@ -30,6 +30,7 @@ extension ServiceSyncer {
             config: config, syncer: self,
             known: Dictionary(zip(services.map(\.name), rendered), uniquingKeysWith: { first, _ in first }))
         var common = SyncOptions(dryRun: dryRun, liveCache: cache, allowMassPrune: allowMassPrune, claims: claims)
+        common.noPrune = noPrune
         if services.count > 1 {
             // One LIST for every inventory; when it fails, each service reads its own (and reports the error).
             common.inventories = try? await inventories.loadAll()

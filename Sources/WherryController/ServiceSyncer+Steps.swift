@@ -57,7 +57,7 @@ extension ServiceSyncer {
         }
         let previous = stored.inventory
         let left = previous.subtracting(now)
-        let candidates = service.prune ? left : []
+        let candidates = service.prune && !options.noPrune ? left : []
         // The valve counts what the service owned after its last complete apply: entries an unfinished apply
         // recorded (maybe never written, say a commit the dry run refused and that was then reverted) do not count.
         let settled = previous.subtracting(stored.pending).count
@@ -108,6 +108,13 @@ extension ServiceSyncer {
 
     /// Prunes what left Git (see ``prune(_:service:dryRun:claims:)``); with `prune: false`, says what stays.
     public func prune(_ plan: ServicePlan, options: SyncOptions) async -> PruneResult {
+        if options.noPrune, plan.service.prune {
+            // Kept in the inventory: the next sync that prunes still knows them.
+            var result = PruneResult()
+            result.changes.entries = plan.left.map { ChangeSetEntry(ref: $0.ref, action: .kept, note: "--no-prune") }
+            result.retained = plan.left
+            return result
+        }
         if !plan.service.prune, !plan.left.isEmpty {
             logger.notice(
                 "Objects left Git; prune is off for this service, so they stay in the cluster",

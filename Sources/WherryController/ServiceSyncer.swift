@@ -30,6 +30,9 @@ public struct SyncOptions: Sendable {
     public var claims: ServiceClaims?
     /// Every inventory the cluster holds, read once for a sync of many services.
     public var inventories: [String: StoredInventory]?
+    /// Prune nothing this time (`--no-prune`): what left Git stays in the cluster and in the inventory, so the next
+    /// sync that prunes removes it.
+    public var noPrune = false
 
     public init(
         dryRun: Bool = false, liveCache: LiveObjectCache? = nil, allowMassPrune: Bool = false,

@@ -9,8 +9,10 @@ extension GitCLISource {
     ) async throws(GitError) -> CommandResult {
         var environment = Self.environment(for: repository, ssh: ssh)
         environment.merge(env) { _, new in new }
+        // Without a directory of its own, git runs in `/`: the user's working directory may be inside a repository
+        // (or a broken worktree) that git would read first and fail on, and it has nothing to do with the remote.
         let command = Command(
-            git, arguments, environment: environment, workingDirectory: directory, timeout: timeout,
+            git, arguments, environment: environment, workingDirectory: directory ?? "/", timeout: timeout,
             secrets: Self.secrets(for: repository))
         do {
             return try await CommandRunner.run(command)

@@ -27,6 +27,10 @@ public struct ChangeSetEntry: Sendable, Hashable, CustomStringConvertible {
         self.note = note
     }
 
+    /// The note of an object a dry run could not send to the server: its Namespace or CRD is created by the same
+    /// sync, so the server cannot check it before that is written.
+    public static let notValidated = "not validated: its Namespace or CRD is created by this sync"
+
     /// `Deployment/web/api configured`, or `Namespace/web kept (holds 2 objects Wherry does not own)`.
     public var description: String { "\(ref) \(action.rawValue)" + (note.map { " (\($0))" } ?? "") }
 }

@@ -10,7 +10,10 @@ struct ConfigOptions: ParsableArguments {
         name: [.short, .long],
         help: ArgumentHelp(
             "Path of gitops-config.yaml.",
-            discussion: "Default: $GITOPS_CONFIG, else ./gitops-config.yaml, else /etc/gitops/gitops-config.yaml."))
+            discussion: """
+                Default: $WHERRY_CONFIG, else $GITOPS_CONFIG, else ./gitops-config.yaml, else \
+                /etc/gitops/gitops-config.yaml.
+                """))
     var config: String?
 
     @Option(help: "Directory for state and the git cache (default: state_dir from the config, else ~/.cache/wherry).")
@@ -21,8 +24,10 @@ struct ConfigOptions: ParsableArguments {
     /// The config path after defaults.
     var configPath: String {
         if let config { return config }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["GITOPS_CONFIG"], !fromEnvironment.isEmpty {
-            return fromEnvironment
+        for variable in ["WHERRY_CONFIG", "GITOPS_CONFIG"] {
+            if let fromEnvironment = ProcessInfo.processInfo.environment[variable], !fromEnvironment.isEmpty {
+                return fromEnvironment
+            }
         }
         if FileManager.default.fileExists(atPath: "gitops-config.yaml") { return "gitops-config.yaml" }
         return "/etc/gitops/gitops-config.yaml"

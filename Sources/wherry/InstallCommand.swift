@@ -20,6 +20,10 @@ struct InstallCommand: AsyncParsableCommand {
             port 8080, and a PersistentVolumeClaim when --state-volume-size is given. The Pod runs as non-root with \
             a read-only root file system, probes /healthz and /readyz, and has resource requests and limits. Without \
             --dry-run the objects are applied with Wherry's own server-side apply.
+
+            Examples:
+              wherry install --cluster-name prod --config-file gitops-config.yaml --dry-run | kubectl apply -f -
+              wherry install --cluster-name prod --config-file gitops-config.yaml --sops-age-key-file age.key
             """
     )
 

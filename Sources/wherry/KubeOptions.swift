@@ -13,8 +13,21 @@ struct KubeOptions: ParsableArguments {
     @Option(help: "kubeconfig context to use (default: its current-context).")
     var context: String?
 
-    @Option(help: "Wherry's own namespace: service inventories are kept there (created when missing).")
-    var namespace: String = ClusterInventory.defaultNamespace
+    @Option(
+        name: .customLong("namespace"),
+        help: ArgumentHelp(
+            "Wherry's own namespace: service inventories are kept there (created when missing).",
+            discussion: "Default: $WHERRY_NAMESPACE, else \(ClusterInventory.defaultNamespace)."))
+    var namespaceOption: String?
+
+    /// `--namespace`, else `$WHERRY_NAMESPACE`, else `wherry-system`.
+    var namespace: String {
+        if let namespaceOption { return namespaceOption }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["WHERRY_NAMESPACE"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return ClusterInventory.defaultNamespace
+    }
 
     @Option(help: "API requests in flight at once per apply stage.")
     var concurrency: Int = ApplySetOptions.defaultConcurrency
@@ -83,15 +96,30 @@ struct KubeOptions: ParsableArguments {
             throw ExitStatus.usage.code
         }
         do {
-            let api = try HTTPKubeAPI(
-                connection: KubeConnection(config),
-                options: KubeClientOptions(
-                    qps: qps, burst: burst, maxConnections: max(concurrency, 8), onRequest: onRequest),
-                logger: logger)
+            var options = KubeClientOptions(
+                qps: qps, burst: burst, maxConnections: max(concurrency, 8), onRequest: onRequest)
+            options.onSlowFirstContact = Self.slowContactNotice(server: config.server.absoluteString)
+            let api = try HTTPKubeAPI(connection: KubeConnection(config), options: options, logger: logger)
             return (api, config)
         } catch {
             Terminal.error("\(error)")
             throw ExitStatus.usage.code
+        }
+    }
+}
+
+extension KubeOptions {
+    /// On a terminal: a line saying the first contact with the API server is still waiting (after 2 s), cleared
+    /// when it ends; `nil` when stderr is not a terminal.
+    static func slowContactNotice(server: String) -> (@Sendable (Bool) -> Void)? {
+        let progress = Progress(total: 0)
+        guard progress.enabled else { return nil }
+        return { waiting in
+            if waiting {
+                progress.show("waiting for the API server at \(server) (gives up after 10 s)…")
+            } else {
+                progress.clear()
+            }
         }
     }
 }

@@ -24,6 +24,7 @@ struct PruneCommand: AsyncParsableCommand {
             Examples:
               wherry prune -c gitops-config.yaml --service api --dry-run
               wherry prune -c b.yaml --namespace team-b --state-dir /var/lib/wherry --service api
+              wherry prune --service old-api --output json
             """
     )
 
@@ -44,6 +45,9 @@ struct PruneCommand: AsyncParsableCommand {
 
     @Option(help: "Deletion propagation for dependents: background, foreground or orphan.")
     var propagation: String = "background"
+
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: OutputFormat = .text
 
     func run() async throws {
         options.logging.bootstrap()
@@ -95,6 +99,7 @@ struct PruneCommand: AsyncParsableCommand {
                     + "it was pruned already, or never applied with this --namespace"
                     + (others.isEmpty ? "" : " (inventories there: \(others.joined(separator: ", ")))")
                     + (forgotten ? "; its leftover recorded state was removed" : ""))
+            if output == .json { print(document(objects: [], errors: []).prettyJSONString()) }
             return
         }
         let syncer = ServiceSyncer(
@@ -106,8 +111,9 @@ struct PruneCommand: AsyncParsableCommand {
             inventory.entries, service: service, propagation: policy, dryRun: dryRun,
             claims: ServiceClaims(config: config, syncer: syncer))
         let suffix = dryRun ? " (dry run)" : ""
-        for entry in result.changes.entries { print("\(entry)\(suffix)") }
+        if output == .text { for entry in result.changes.entries { print("\(entry)\(suffix)") } }
         for failure in result.failures { Terminal.error(failure.description) }
+        var errors = JSONReport.errors(ApplyError(step: .prune, failures: result.failures))
         if !dryRun {
             do {
                 if result.retained.isEmpty {
@@ -119,10 +125,18 @@ struct PruneCommand: AsyncParsableCommand {
                 }
             } catch {
                 Terminal.error("cannot update the inventory of service \(service): \(error)")
+                errors.append(JSONReport.error("cannot update the inventory of service \(service): \(error)"))
+                if output == .json {
+                    print(document(objects: objects(result), errors: errors).prettyJSONString())
+                }
                 throw ExitStatus.failure.code
             }
         }
-        print("service \(service): \(result.changes.summary)\(suffix)")
+        if output == .json {
+            print(document(objects: objects(result), errors: errors).prettyJSONString())
+        } else {
+            print("service \(service): \(result.changes.summary)\(suffix)")
+        }
         await api.shutdown()
         if !result.failures.isEmpty { throw ExitStatus.failure.code }
     }
@@ -140,5 +154,19 @@ struct PruneCommand: AsyncParsableCommand {
             Terminal.error("warning: the recorded state of service \(service) was not removed: \(error)")
             return false
         }
+    }
+
+    /// Every object of the prune, failures included, as report objects.
+    private func objects(_ result: PruneResult) -> [JSONValue] {
+        result.changes.entries.map(JSONReport.object)
+            + result.failures.map { JSONReport.object($0.ref, action: "failed", error: $0.message) }
+    }
+
+    /// `wherry prune --output json`: `{service, dryRun, objects, counts, errors}`.
+    private func document(objects: [JSONValue], errors: [JSONValue]) -> JSONValue {
+        [
+            "service": .string(service), "dryRun": .bool(dryRun), "objects": .array(objects),
+            "counts": JSONReport.counts(JSONReport.tally(objects)), "errors": .array(errors),
+        ]
     }
 }

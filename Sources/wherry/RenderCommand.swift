@@ -15,7 +15,14 @@ struct RenderCommand: AsyncParsableCommand {
             Reads each service's branch head from Git, renders k8s_yaml_dir (plain YAML/JSON, or kustomize when the \
             directory holds a kustomization.yaml) and labels every object as Wherry applies it \
             (app.kubernetes.io/managed-by: wherry, wherry.dev/service: <name>). No cluster is contacted. Objects \
-            decrypted from SOPS show their encrypted values as *** unless --show-secrets is given.
+            decrypted from SOPS show their encrypted values as *** unless --show-secrets is given. Objects are printed in \
+            apply order (CustomResourceDefinitions, Namespaces and ClusterRoles first, file order otherwise), so the \
+            output can be piped to kubectl apply -f - on a first install.
+
+            Examples:
+              wherry render -c gitops-config.yaml
+              wherry render --service web | kubectl apply -f -
+              wherry render --service web --output json --show-secrets
             """
     )
 
@@ -45,18 +52,23 @@ struct RenderCommand: AsyncParsableCommand {
                 failed += 1
             }
         }
+        // Apply order across every service (CRDs, Namespaces, ClusterRoles first; file order kept otherwise), so
+        // `wherry render | kubectl apply -f -` works on a first install.
+        let ordered = Self.applyOrder(rendered.map { ($0, $0.displayObjects(showSecrets: showSecrets)) })
         switch output {
         case .yaml:
-            for result in rendered {
-                print("# Service \(result.service.name): \(result.repository.displayName)@\(result.commit.prefix(12))")
-                print(
-                    YAMLWriter.stream(result.displayObjects(showSecrets: showSecrets)) { $0.source?.description },
-                    terminator: "")
+            var previous: String?
+            for (result, object) in ordered {
+                if result.service.name != previous {
+                    print(
+                        "# Service \(result.service.name): \(result.repository.displayName)@\(result.commit.prefix(12))"
+                    )
+                    previous = result.service.name
+                }
+                print(YAMLWriter.stream([object]) { $0.source?.description }, terminator: "")
             }
         case .json:
-            let items = rendered.flatMap {
-                $0.displayObjects(showSecrets: showSecrets).map { JSONValue.object($0.body) }
-            }
+            let items = ordered.map { JSONValue.object($0.1.body) }
             let list: JSONValue = ["apiVersion": "v1", "kind": "List", "items": .array(items)]
             print(list.prettyJSONString())
         }
@@ -64,6 +76,20 @@ struct RenderCommand: AsyncParsableCommand {
             Terminal.error("\(failed) of \(services.count) service\(services.count == 1 ? "" : "s") failed to render")
             throw ExitStatus.failure.code
         }
+    }
+}
+
+extension RenderCommand {
+    /// Every service's objects in apply order: by kind rank (``ApplyOrder``), services and files in their order
+    /// within one rank (a stable sort).
+    static func applyOrder(_ services: [(RenderedService, [KubeObject])]) -> [(RenderedService, KubeObject)] {
+        let flat = services.flatMap { service, objects in objects.map { (service, $0) } }
+        return flat.enumerated()
+            .sorted { lhs, rhs in
+                let (l, r) = (ApplyOrder.rank(of: lhs.element.1.kind), ApplyOrder.rank(of: rhs.element.1.kind))
+                return l != r ? l < r : lhs.offset < rhs.offset
+            }
+            .map(\.element)
     }
 }
 

@@ -23,6 +23,10 @@ struct RunCommand: AsyncParsableCommand {
             delivers the notifications they produced, and exits 0. With --leader-elect, the leader renews its Lease \
             on a connection of its own and sends no write once its last renewal is older than \
             --lease-renew-deadline, even after a pause of the whole process.
+
+            Examples:
+              wherry run -c /etc/gitops/gitops-config.yaml --listen 0.0.0.0:8080
+              wherry run --state-dir /var/lib/wherry --leader-elect --log-format json
             """
     )
 

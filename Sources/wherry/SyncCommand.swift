@@ -16,6 +16,11 @@ struct SyncCommand: AsyncParsableCommand {
             run first, and if any is invalid nothing of that service is written. CRDs, Namespaces and ClusterRoles \
             go first and are waited for. Objects equal to the cluster are not written. Prints one line per object \
             and a summary; exits 1 if any service failed, after syncing every other service.
+
+            Examples:
+              wherry sync -c gitops-config.yaml
+              wherry sync --service web --dry-run
+              wherry sync --no-prune --output json
             """
     )
 
@@ -30,6 +35,13 @@ struct SyncCommand: AsyncParsableCommand {
 
     @Flag(help: "Let a sync prune more than half of a service's objects (refused otherwise, as a safety valve).")
     var allowMassPrune = false
+
+    @Flag(
+        help: """
+            Apply without pruning this once: objects that left Git stay in the cluster (listed as kept) and in the \
+            inventory, so the next sync prunes them.
+            """)
+    var noPrune = false
 
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: OutputFormat = .text
@@ -51,14 +63,14 @@ struct SyncCommand: AsyncParsableCommand {
             // A suspended service is left alone unless it was asked for by name.
             if service.suspend, self.service == nil {
                 Terminal.error("service \(service.name) is suspended (suspend: true); skipped")
-                reports.append(["service": .string(service.name), "skipped": "suspended"])
+                reports.append(Self.skipped(service.name, reason: "suspended"))
             } else {
                 services.append(service)
             }
         }
         let progress = Progress(total: services.count)
         let outcomes = await syncer.syncAll(
-            services, in: config, dryRun: dryRun, allowMassPrune: allowMassPrune,
+            services, in: config, dryRun: dryRun, allowMassPrune: allowMassPrune, noPrune: noPrune,
             servicesAtOnce: kube.maxConcurrentServices ?? 16
         ) { service, _ in progress.finished(service.name) }
         progress.clear()
@@ -73,16 +85,14 @@ struct SyncCommand: AsyncParsableCommand {
                 if output == .text { printText(result) }
             case .failed(let error):
                 failed += 1
-                reports.append(["service": .string(service.name), "error": .string(error.description)])
+                reports.append(report(failure: error, service: service.name))
                 Terminal.error(error.description)
             case .skipped(let reason):
                 skipped += 1
-                reports.append(["service": .string(service.name), "skipped": .string(reason)])
+                reports.append(Self.skipped(service.name, reason: reason))
             }
         }
-        if output == .json {
-            print(JSONValue.object(["dryRun": .bool(dryRun), "services": .array(reports)]).prettyJSONString())
-        }
+        if output == .json { print(Self.document(reports, dryRun: dryRun).prettyJSONString()) }
         if skipped > 0 {
             Terminal.error("\(skipped) service\(skipped == 1 ? " was" : "s were") not attempted: the cluster failed")
         }
@@ -109,18 +119,57 @@ struct SyncCommand: AsyncParsableCommand {
         print("service \(result.service) at \(result.commit.prefix(12)): \(result.changes.summary)\(suffix)")
     }
 
+    /// The `--output json` document: `{dryRun, services, counts, errors}` (README: `wherry sync --output json`).
+    static func document(_ services: [JSONValue], dryRun: Bool) -> JSONValue {
+        var totals: [String: Int] = [:]
+        for service in services {
+            for (action, count) in service["counts"]?.objectValue?.members ?? [] {
+                if case .int(let count) = count { totals[action, default: 0] += Int(count) }
+            }
+        }
+        let results = services.compactMap { $0["result"]?.stringValue }
+        return [
+            "dryRun": .bool(dryRun), "services": .array(services), "counts": JSONReport.counts(totals),
+            "serviceCounts": JSONReport.counts(
+                results.reduce(into: [:]) { $0[$1, default: 0] += 1 }, keys: ["synced", "failed", "skipped"]),
+            "errors": .array(services.flatMap { $0["errors"]?.arrayValue ?? [] }),
+        ]
+    }
+
     private func report(_ result: SyncResult) -> JSONValue {
+        let objects = result.changes.entries.map(JSONReport.object)
+        return [
+            "service": .string(result.service), "result": "synced", "commit": .string(result.commit),
+            "summary": .string(result.changes.summary), "objects": .array(objects),
+            "counts": JSONReport.counts(JSONReport.tally(objects)), "errors": [],
+        ]
+    }
+
+    /// A failed service: what was written before the failure, the objects that failed, and the errors.
+    private func report(failure: SyncError, service: String) -> JSONValue {
+        var objects: [JSONValue] = []
+        if case .apply(_, _, let error) = failure {
+            objects = error.applied.entries.map(JSONReport.object)
+            objects += error.failures.map { JSONReport.object($0.ref, action: "failed", error: $0.message) }
+        }
+        let errors = JSONReport.errors(failure).map { error -> JSONValue in
+            guard case .object(var members) = error else { return error }
+            members["service"] = .string(service)
+            return .object(members)
+        }
+        return [
+            "service": .string(service), "result": "failed",
+            "commit": failure.commit.isEmpty ? .null : .string(failure.commit), "summary": .string("failed"),
+            "objects": .array(objects), "counts": JSONReport.counts(JSONReport.tally(objects)),
+            "errors": .array(errors),
+        ]
+    }
+
+    /// A service not attempted: suspended, or the cluster failed before its turn.
+    static func skipped(_ service: String, reason: String) -> JSONValue {
         [
-            "service": .string(result.service), "commit": .string(result.commit),
-            "summary": .string(result.changes.summary),
-            "objects": .array(
-                result.changes.entries.map { entry in
-                    var object: JSONObject = [
-                        "object": .string(entry.ref.description), "action": .string(entry.action.rawValue),
-                    ]
-                    if let note = entry.note { object["note"] = .string(note) }
-                    return .object(object)
-                }),
+            "service": .string(service), "result": "skipped", "skipped": .string(reason), "commit": .null,
+            "summary": .string("skipped: \(reason)"), "objects": [], "counts": JSONReport.counts([:]), "errors": [],
         ]
     }
 }

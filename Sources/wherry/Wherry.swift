@@ -17,7 +17,7 @@ struct Wherry: AsyncParsableCommand {
         subcommands: [
             RenderCommand.self, ValidateCommand.self, DiffCommand.self, SyncCommand.self, RunCommand.self,
             StatusCommand.self, TreeCommand.self, HistoryCommand.self, EventsCommand.self, PruneCommand.self,
-            InstallCommand.self, VersionCommand.self,
+            InstallCommand.self, CheckCommand.self, CompletionCommand.self, VersionCommand.self,
         ]
     )
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WherryModel
 import WherryTesting
 
 @Suite("wherry render and validate, run as a user would")
@@ -63,6 +64,41 @@ struct RenderCommandTests {
         #expect(out.stdout.contains("    app.kubernetes.io/managed-by: wherry\n    wherry.dev/service: web"))
         #expect(out.stdout.contains("    wherry.dev/service: db"))
         #expect(out.stdout.contains("# Source: apps/web/deployment.yaml:1:1"))
+    }
+
+    @Test("render prints in apply order: Namespaces and CRDs first across services, file order otherwise")
+    func applyOrder() async throws {
+        let remote = try await GitRemoteFixture()
+        try await remote.commit([
+            "one/a-deploy.yaml": Self.deployment,
+            "one/b-cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: zz\n  namespace: web\n",
+            "one/c-cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aa\n  namespace: web\n",
+            "one/z-ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
+            "two/crd.yaml":
+                "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n",
+        ])
+        let work = try TemporaryDirectory(prefix: "cli")
+        defer { remote.remove(); work.remove() }
+        let config = try work.write(
+            "gitops-config.yaml",
+            "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: one, github: r, k8s_yaml_dir: one}\n"
+                + "  - {name: two, github: r, k8s_yaml_dir: two}\n")
+        let out = try await CLI.run(["render", "-c", config, "--state-dir", work.path + "/s"])
+        #expect(out.exitCode == 0, "\(out.stderr)")
+        let kinds = out.stdout.split(separator: "\n").filter { $0.hasPrefix("kind: ") || $0.hasPrefix("  name: ") }
+            .map(String.init)
+        #expect(
+            kinds == [
+                "kind: CustomResourceDefinition", "  name: widgets.example.com", "kind: Namespace", "  name: web",
+                "kind: ConfigMap", "  name: zz", "kind: ConfigMap", "  name: aa", "kind: Deployment", "  name: api",
+            ], "\(out.stdout)")
+        #expect(out.stdout.hasPrefix("# Service two: "), "\(out.stdout)")
+        let json = try await CLI.run(["render", "-c", config, "--state-dir", work.path + "/s", "-o", "json"])
+        let items = try JSONValue.parse(json.stdout)["items"]?.arrayValue ?? []
+        #expect(
+            items.map { $0["kind"]?.stringValue ?? "" } == [
+                "CustomResourceDefinition", "Namespace", "ConfigMap", "ConfigMap", "Deployment",
+            ])
     }
 
     @Test("a relative --state-dir is taken from the working directory, where git finds it too")
@@ -157,7 +193,8 @@ struct RenderCommandTests {
         let out = try await CLI.run(["validate", "-c", config, "--state-dir", work.path + "/s"])
         #expect(out.exitCode == 0, "\(out.stderr)")
         #expect(out.stdout.contains("config valid (1 repository, 2 services, 0 warnings)"))
-        #expect(out.stdout.contains("service web: 2 objects valid at org/site@"))
+        #expect(out.stdout.contains("service web: 2 objects read, syntax valid at org/site@"))
+        #expect(out.stderr.contains("syntax only: types and unknown fields are checked by the API server"))
         let configOnly = try await CLI.run(["validate", "-c", config, "--config-only"])
         #expect(configOnly.exitCode == 0)
         #expect(!configOnly.stdout.contains("service web"))

@@ -53,6 +53,35 @@ struct KubeAPIErrorTests {
         #expect(error.description.contains("\n  spec.replicas: expected numeric (int or float), got string"))
     }
 
+    @Test("an unknown field in a server-side apply is said as such, with its path (the real server's 500)")
+    func unknownField() {
+        // What a real API server (1.36) answers for `datta:` in a ConfigMap and `imagee:` in a container.
+        let body = #"""
+            {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"failed to create typed patch object (e2e/x; /v1, Kind=ConfigMap): .datta: field not declared in schema","code":500}
+            """#
+        let error = KubeAPIError.decode(
+            code: 500, body: Array(body.utf8), request: "PATCH /api/v1/namespaces/e2e/configmaps/x",
+            object: "ConfigMap/e2e/x")
+        #expect(error.isTypeMismatch)
+        #expect(!error.isTransient)
+        #expect(error.causes.map(\.field) == ["datta"])
+        #expect(
+            error.description
+                == "ConfigMap/e2e/x: unknown field `datta` (not in the kind's schema: check the spelling and the "
+                + "apiVersion) (Invalid, HTTP 500 from server-side apply)")
+        #expect(!error.description.contains("wrong type"))
+        let nested = #"""
+            {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"failed to create typed patch object (e/x; apps/v1, Kind=Deployment): errors:\n  .spec.replicas: expected numeric (int or float), got string\n  .spec.template.spec.containers[name=\"c\"].imagee: field not declared in schema","code":500}
+            """#
+        let both = KubeAPIError.decode(code: 500, body: Array(nested.utf8), request: "PATCH x")
+        #expect(
+            both.description.hasPrefix(
+                #"unknown field `spec.template.spec.containers[name="c"].imagee` (not in the kind's schema: check "#
+                    + "the spelling and the apiVersion); a field has the wrong type for its schema"),
+            "\(both.description)")
+        #expect(both.description.contains("\n  spec.replicas: expected numeric (int or float), got string"))
+    }
+
     @Test(
         "other 500s, 503s, timeouts and lost connections stay transient; 401 and TLS are cluster-wide",
         arguments: [

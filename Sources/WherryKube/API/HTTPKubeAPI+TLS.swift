@@ -35,7 +35,9 @@ extension HTTPKubeAPI {
     }
 
     /// Names what went wrong when no HTTP answer came back, in words rather than a BoringSSL dump.
-    static func transportError(_ error: any Error, label: String, server: String) -> KubeAPIError {
+    static func transportError(
+        _ error: any Error, label: String, server: String, connectTimeout: Duration = .seconds(10)
+    ) -> KubeAPIError {
         if error is CancellationError { return cancelled(label) }
         let text = "\(error)"
         if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
@@ -48,9 +50,16 @@ extension HTTPKubeAPI {
             case .deadlineExceeded, .readTimeout:
                 return KubeAPIError(
                     code: 0, reason: "Timeout", message: "no answer from \(server) in time", request: label)
-            case .connectTimeout:
+            case .connectTimeout, .tlsHandshakeTimeout:
+                // Not a certificate problem: nothing answered (AsyncHTTPClient's connect deadline covers the TCP
+                // connect and the TLS handshake alike).
                 return KubeAPIError(
-                    code: 0, reason: "ConnectionFailed", message: "the connection timed out", request: label)
+                    code: 0, reason: "ConnectTimeout",
+                    message:
+                        "timed out after \(seconds(connectTimeout)): no connection could be set up (the TCP connect "
+                        + "or the TLS handshake got no answer; a stopped or overloaded server, a proxy or a firewall in "
+                        + "between?)",
+                    request: label)
             case .remoteConnectionClosed:
                 break
             default:
@@ -60,6 +69,12 @@ extension HTTPKubeAPI {
             }
         }
         return KubeAPIError(code: 0, reason: "ConnectionFailed", message: connectionProblem(text), request: label)
+    }
+
+    /// `10 s`, `0.5 s`.
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.inMilliseconds
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
     }
 
     /// What a TLS failure means for the user, from the library's description of it.

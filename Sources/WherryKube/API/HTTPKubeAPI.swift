@@ -27,6 +27,8 @@ public final class HTTPKubeAPI: KubeAPI {
     let limiter: RateLimiter
     private let logger: Logger
     private let fence = Mutex<WriteFence?>(nil)
+    /// Whether a request was sent yet (the first one is watched for ``KubeClientOptions/onSlowFirstContact``).
+    private let contacted = Mutex(false)
 
     /// Builds the client; fails when the TLS material cannot be read.
     public init(
@@ -216,6 +218,19 @@ public final class HTTPKubeAPI: KubeAPI {
         }
         if Task.isCancelled { throw Self.cancelled(label) }
         try fence?.check(label)
+        let watchdog = firstContactWatchdog()
+        defer {
+            if let watchdog {
+                watchdog.task.cancel()
+                // Said to be waiting (or about to be): say it ended.
+                if watchdog.told.flag.withLock({ told in
+                    defer { told = true }
+                    return told
+                }) {
+                    options.onSlowFirstContact?(false)
+                }
+            }
+        }
         let response: HTTPClientResponse
         let collected: ByteBuffer
         do {
@@ -224,7 +239,8 @@ public final class HTTPKubeAPI: KubeAPI {
         } catch let error as KubeAPIError where error.isFenced {
             throw error
         } catch {
-            throw Self.transportError(error, label: label, server: connection.server)
+            throw Self.transportError(
+                error, label: label, server: connection.server, connectTimeout: options.connectTimeout)
         }
         let bytes = Array(collected.readableBytesView)
         guard (200..<300).contains(response.status.code) else {
@@ -233,6 +249,33 @@ public final class HTTPKubeAPI: KubeAPI {
             throw error
         }
         return (Int(response.status.code), bytes)
+    }
+
+    /// For the client's first request only: a task that tells ``KubeClientOptions/onSlowFirstContact`` when the
+    /// request is still unanswered after ``KubeClientOptions/slowFirstContactAfter``.
+    private func firstContactWatchdog() -> (task: Task<Void, Never>, told: SlowContactFlag)? {
+        guard let notice = options.onSlowFirstContact else { return nil }
+        let first = contacted.withLock { sent in
+            defer { sent = true }
+            return !sent
+        }
+        guard first else { return nil }
+        let delay = options.slowFirstContactAfter
+        let told = SlowContactFlag()
+        let task = Task {
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                return
+            }
+            // Only when the request has not ended meanwhile (it sets `told` as it ends).
+            let tell = told.flag.withLock { told in
+                defer { told = true }
+                return !told
+            }
+            if tell { notice(true) }
+        }
+        return (task, told)
     }
 
     func authorizationHeader(label: String) throws(KubeAPIError) -> String? {
@@ -297,4 +340,9 @@ private struct FencedBody: AsyncSequence, Sendable {
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(pending: buffer, fence: fence, request: request)
     }
+}
+
+/// Whether a slow first contact was told (or its request ended first): shared by the watchdog and the request.
+final class SlowContactFlag: Sendable {
+    let flag = Mutex(false)
 }

@@ -3,6 +3,12 @@ extension KubeAPIError {
     /// (`spec.replicas: "three"`): the object's fault, permanent, and not worth a retry.
     static let typedPatchFailure = "failed to create typed patch object"
 
+    /// The real server's words (in a typed-patch 500) for a field its schema does not declare.
+    static let undeclaredField = "field not declared in schema"
+
+    /// The reason of a cause that names a field the schema does not declare (strict field validation's word).
+    public static let unknownFieldReason = "FieldValueUnknown"
+
     /// The applied object does not match its schema's types (a 500 from server-side apply).
     public var isTypeMismatch: Bool { code == 500 && message.contains(Self.typedPatchFailure) }
 
@@ -21,7 +27,7 @@ extension KubeAPIError {
     /// other request would fail the same way, so it is reported once and the remaining work is skipped.
     public var isClusterWide: Bool {
         switch code {
-        case 0: ["ConnectionFailed", "TLSFailure", "TLSConfiguration"].contains(reason)
+        case 0: ["ConnectionFailed", "ConnectTimeout", "TLSFailure", "TLSConfiguration"].contains(reason)
         case 401: true
         case 403: Self.discoveryRequests.contains(request)
         default: false
@@ -62,10 +68,14 @@ extension KubeAPIError {
         for line in detail.split(separator: "\n") {
             let text = line.drop(while: { $0 == " " || $0 == "-" })
             guard text.hasPrefix("."), let colon = text.range(of: ": ") else { continue }
-            causes.append(
-                Cause(
-                    reason: "FieldValueTypeInvalid", message: String(text[colon.upperBound...]),
-                    field: String(text[text.index(after: text.startIndex)..<colon.lowerBound])))
+            let field = String(text[text.index(after: text.startIndex)..<colon.lowerBound])
+            let problem = String(text[colon.upperBound...])
+            // A field the schema does not have: a typo, or a field of another apiVersion.
+            if problem == Self.undeclaredField {
+                causes.append(Cause(reason: Self.unknownFieldReason, message: "unknown field `\(field)`", field: field))
+            } else {
+                causes.append(Cause(reason: "FieldValueTypeInvalid", message: problem, field: field))
+            }
         }
         return causes
     }

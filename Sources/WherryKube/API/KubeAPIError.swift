@@ -67,14 +67,24 @@ public struct KubeAPIError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = object.map { "\($0): " } ?? ""
+        let unknown = causes.filter { $0.reason == Self.unknownFieldReason }
+        var listed = causes
         if isTypeMismatch, !causes.isEmpty {
             // The server's own wording repeats the causes and calls the object's mistake an internal error.
-            text += "a field has the wrong type for its schema (Invalid, HTTP 500 from server-side apply)"
+            var parts: [String] = []
+            if !unknown.isEmpty {
+                parts.append(
+                    unknown.map(\.message).joined(separator: ", ")
+                        + " (not in the kind's schema: check the spelling and the apiVersion)")
+                listed = causes.filter { $0.reason != Self.unknownFieldReason }
+            }
+            if !listed.isEmpty { parts.append("a field has the wrong type for its schema") }
+            text += parts.joined(separator: "; ") + " (Invalid, HTTP 500 from server-side apply)"
         } else {
             text += "\(message) (\(reason)"
             text += code > 0 ? ", HTTP \(code))" : ")"
         }
-        for cause in causes where !cause.field.isEmpty || !cause.message.isEmpty {
+        for cause in listed where !cause.field.isEmpty || !cause.message.isEmpty {
             text += "\n  \(cause.field.isEmpty ? "" : cause.field + ": ")\(cause.message)"
         }
         return text

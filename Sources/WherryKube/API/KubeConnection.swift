@@ -59,8 +59,14 @@ public struct KubeClientOptions: Sendable {
     public var retryBaseDelay: Duration
     /// Limit for one request, from sending to the last byte of the answer.
     public var requestTimeout: Duration
-    /// Limit for opening a connection (TCP and TLS).
+    /// Limit for opening a connection (TCP connect, and the TLS handshake after it). A timed-out connection is not
+    /// retried: a server that does not answer is said at once, as a timeout.
     public var connectTimeout: Duration
+    /// Told `true` when the client's first request has had no answer for ``slowFirstContactAfter`` (a terminal
+    /// shows that it is waiting), then `false` when that request ends, whatever its outcome.
+    public var onSlowFirstContact: (@Sendable (_ waiting: Bool) -> Void)?
+    /// How long the first request may take before ``onSlowFirstContact`` is told.
+    public var slowFirstContactAfter: Duration = .seconds(2)
     /// Connections kept open to the API server.
     public var maxConnections: Int
     /// Told of every request attempt (retries included) with its method, and whether it is a dry run: the

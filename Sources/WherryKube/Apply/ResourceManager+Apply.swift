@@ -98,6 +98,16 @@ extension ResourceManager {
     /// for; the rest follow in kind order, `concurrency` at a time. Objects whose fields owned by Wherry already hold
     /// what Git says are not written, so their resourceVersion stays, whatever other controllers write meanwhile.
     public func apply(_ objects: [KubeObject], options: ApplySetOptions) async throws(ApplyError) -> ChangeSet {
+        do {
+            return try await applyUnlocated(objects, options: options)
+        } catch {
+            throw error.locating(objects)
+        }
+    }
+
+    private func applyUnlocated(
+        _ objects: [KubeObject], options: ApplySetOptions
+    ) async throws(ApplyError) -> ChangeSet {
         var clock = PhaseClock(logger: logger)
         try await preflight()
         clock.lap("discovery", objects: 0)
@@ -149,7 +159,9 @@ extension ResourceManager {
             if options.dryRun {
                 // Their CRD or Namespace does not exist yet, so they are necessarily new; the server cannot check
                 // them without stage one applied.
-                changes.entries += restPlan.deferred.map { ChangeSetEntry(ref: $0.ref, action: .created) }
+                changes.entries += restPlan.deferred.map {
+                    ChangeSetEntry(ref: $0.ref, action: .created, note: ChangeSetEntry.notValidated)
+                }
             } else {
                 let checked = await plan(restPlan.deferred, options: options)
                 clock.lap("validate after first stage", objects: restPlan.deferred.count)

@@ -15,6 +15,16 @@ extension ResourceManager {
     /// Compares every object with the cluster by a server-side dry run; writes nothing.
     /// Server-owned fields (managedFields, resourceVersion, generation, uid, creationTimestamp, status) are ignored.
     public func diff(_ objects: [KubeObject], options: ApplySetOptions) async throws(ApplyError) -> [ObjectDiff] {
+        do {
+            return try await diffUnlocated(objects, options: options)
+        } catch {
+            throw error.locating(objects)
+        }
+    }
+
+    private func diffUnlocated(
+        _ objects: [KubeObject], options: ApplySetOptions
+    ) async throws(ApplyError) -> [ObjectDiff] {
         try await preflight()
         let outcomes = await concurrentMap(ApplyOrder.sorted(objects), limit: options.concurrency) {
             object in

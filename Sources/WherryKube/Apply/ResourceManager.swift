@@ -72,6 +72,8 @@ public struct ObjectFailure: Error, Sendable, Hashable, CustomStringConvertible 
     public var isTransient: Bool
     /// The work was cancelled; not a failure of the object.
     public var isCancelled: Bool
+    /// The file and line the object was read from, when known.
+    public var source: SourceLocation?
 
     /// A failure Wherry found itself (no API error behind it).
     public init(ref: ObjectRef, message: String, reason: String = "Failed", isTransient: Bool = true) {
@@ -95,7 +97,25 @@ public struct ObjectFailure: Error, Sendable, Hashable, CustomStringConvertible 
         isCancelled = error.isCancelled
     }
 
-    public var description: String { "\(ref): \(message)" }
+    /// `k8s/web.yaml:3:1: Deployment/web/api: message`, or without the location when it is not known.
+    public var description: String { (source.map { "\($0): " } ?? "") + "\(ref): \(message)" }
+}
+
+extension ApplyError {
+    /// The error with each failed object's source file and line, from the objects that were applied (matched by
+    /// identity; an object written without a namespace matches the namespace it was given).
+    func locating(_ objects: [KubeObject]) -> ApplyError {
+        var sources: [ObjectRef: SourceLocation] = [:]
+        for object in objects { if let source = object.source { sources[object.ref] = source } }
+        guard !sources.isEmpty else { return self }
+        var located = self
+        for index in located.failures.indices where located.failures[index].source == nil {
+            var bare = located.failures[index].ref
+            bare.namespace = ""
+            located.failures[index].source = sources[located.failures[index].ref] ?? sources[bare]
+        }
+        return located
+    }
 }
 
 /// Applying a set of objects failed. What was applied before the failure is in `applied`.

@@ -50,6 +50,10 @@ extension FakeClusterState {
         let segments = request.path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
         let isGet = request.method == "GET"
         switch (segments.first, segments.count) {
+        case ("apis", 4)
+        where segments[1] == "authorization.k8s.io" && segments[2] == "v1"
+            && segments[3] == "selfsubjectaccessreviews":
+            return try selfSubjectAccessReview(request)
         case ("api", 1):
             guard isGet else { throw .methodNotAllowed }
             return (200, apiVersions)

@@ -18,8 +18,16 @@ extension FakeClusterState {
                     problems.append(".\(key): field not declared in schema")
                 }
             }
-        } else if let schema = Self.builtinSchemas["\(resource.group)/\(resource.name)"] {
-            Self.check(.object(applied), schema: schema, path: "", strict: false, into: &problems)
+        } else {
+            // The real server's built-in schemas declare every field: an unknown one at the top fails too.
+            if let known = Self.builtinTopLevelFields["\(resource.group)/\(resource.name)"] {
+                for key in applied.keys where !known.contains(key) {
+                    problems.append(".\(key): field not declared in schema")
+                }
+            }
+            if let schema = Self.builtinSchemas["\(resource.group)/\(resource.name)"] {
+                Self.check(.object(applied), schema: schema, path: "", strict: false, into: &problems)
+            }
         }
         return problems
     }
@@ -35,6 +43,17 @@ extension FakeClusterState {
             message: "failed to create typed patch object (\(namespace ?? "")/\(name); \(gv), Kind=\(resource.kind)): "
                 + detail)
     }
+
+    /// The top-level fields of some built-in kinds, as their schemas declare them (deeper levels are not checked).
+    static let builtinTopLevelFields: [String: Set<String>] = {
+        let workload: Set<String> = ["apiVersion", "kind", "metadata", "spec", "status"]
+        return [
+            "/configmaps": ["apiVersion", "kind", "metadata", "data", "binaryData", "immutable"],
+            "/secrets": ["apiVersion", "kind", "metadata", "data", "stringData", "type", "immutable"],
+            "/services": workload, "/namespaces": workload, "apps/deployments": workload,
+            "apps/statefulsets": workload, "apps/daemonsets": workload, "batch/jobs": workload,
+        ]
+    }()
 
     /// The parts of built-in schemas the fake checks: types only, unknown fields allowed.
     static let builtinSchemas: [String: JSONValue] = {

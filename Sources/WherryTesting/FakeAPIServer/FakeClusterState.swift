@@ -31,6 +31,8 @@ struct FakeClusterState: Sendable {
     var tombstones: [(revision: Int, key: StoredObject.Key, body: JSONObject)] = []
     /// Read-only resources of aggregated APIs whose extension server answers (see ``FakeAPIServer/serveReadOnlyResource(group:version:name:kind:namespaced:)``).
     var aggregatedResources: [APIResource] = []
+    /// What SelfSubjectAccessReviews answer `allowed: false` for.
+    var deniedAccess: [DeniedAccess] = []
 
     /// Namespaces every cluster has from the start; the first three cannot be deleted.
     static let systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
