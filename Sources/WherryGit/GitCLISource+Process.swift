@@ -9,8 +9,10 @@ extension GitCLISource {
     ) async throws(GitError) -> CommandResult {
         var environment = Self.environment(for: repository, ssh: ssh)
         environment.merge(env) { _, new in new }
+        // Never in the directory the process was started in: a repository there (or a broken `.git` file, as in a
+        // worktree seen through another mount) must not change what `ls-remote` or `clone` do.
         let command = Command(
-            git, arguments, environment: environment, workingDirectory: directory, timeout: timeout,
+            git, arguments, environment: environment, workingDirectory: directory ?? "/", timeout: timeout,
             secrets: Self.secrets(for: repository))
         do {
             return try await CommandRunner.run(command)

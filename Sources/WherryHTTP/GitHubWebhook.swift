@@ -86,7 +86,7 @@ public struct GitHubWebhook: Sendable {
             }
             return false
         }.map(\.key)
-        let services = config.services.filter { keys.contains($0.repository) && !$0.suspend }.map(\.name)
+        let services = config.services.filter { keys.contains($0.repository) && !loop.isSuspended($0.name) }.map(\.name)
         if !services.isEmpty, let elector, !elector.isLeader { return StatusAPI.notLeader(elector) }
         for service in services { loop.trigger(service: service, .webhook) }
         return StatusAPI.json(

@@ -78,6 +78,17 @@ public struct InventoryKeeper: Sendable {
         return stored
     }
 
+    /// Records in the cluster that `service` is suspended at runtime since `date` (ISO 8601), or no longer (`nil`).
+    public func setSuspended(service: String, since date: String?) async throws(KubeAPIError) {
+        defer { known.remove(service) }
+        try await cluster.setSuspended(service: service, since: date)
+    }
+
+    /// The services the cluster's inventories mark as suspended at runtime, with since when (ISO 8601).
+    public func suspensions() async throws(KubeAPIError) -> [String: String] {
+        try await loadAll().compactMapValues(\.suspendedAt)
+    }
+
     /// Services that have an inventory in the cluster but are not in `config`: their objects are orphaned (left in
     /// place). The cluster's inventories decide: once `wherry prune --service` removed one, a copy left in a state
     /// store does not bring the orphan back.

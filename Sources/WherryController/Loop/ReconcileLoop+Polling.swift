@@ -84,7 +84,7 @@ extension ReconcileLoop {
                     }
                 }
                 lastHead = commit
-                for service in services where !service.suspend {
+                for service in services where !isSuspended(service.name) {
                     // Not reconciled at this head yet; a new commit unless it was already tried (and failed) at it.
                     // A failing service whose branch moved back to the commit it last applied (a force-push after a
                     // refused commit) runs too: nothing else would end its failure.
@@ -129,13 +129,15 @@ extension ReconcileLoop {
                 let due = state.schedules.filter { name, schedule in
                     !schedule.running && schedule.failures > 0 && (schedule.retryAt ?? 0) <= now
                         && state.blocked[name] == nil && config.service(named: name)?.suspend != true
+                        && state.suspended[name] == nil
                 }.map(\.key)
                 // Drift checks need the native applier (an external one cannot compare without writing).
                 let checksDrift = reconciler.syncer.applyer == nil
                 let drift = config.services.filter { service in
                     guard checksDrift else { return false }
                     let schedule = state.schedules[service.name] ?? ServiceSchedule()
-                    return service.driftInterval > 0 && !service.suspend && !schedule.running && schedule.failures == 0
+                    return service.driftInterval > 0 && !service.suspend && state.suspended[service.name] == nil
+                        && !schedule.running && schedule.failures == 0
                         && state.seen[service.name] != nil && state.blocked[service.name] == nil
                         && (state.lastCompared[service.name] ?? now) + Double(service.driftInterval) <= now
                 }.map(\.name)

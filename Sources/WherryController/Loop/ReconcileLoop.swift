@@ -59,6 +59,8 @@ public final class ReconcileLoop: Service, Sendable {
         var blockedTriggers: [String: ReconcileTrigger] = [:]
         /// Services that have an inventory but are no longer configured, with how many objects they left.
         var orphans: [String: Int] = [:]
+        /// Services suspended at runtime (`wherry suspend`), with since when.
+        var suspended: [String: Date] = [:]
         /// Where work goes while ``run()`` runs.
         var input: AsyncStream<Work>.Continuation?
         /// Work asked for before ``run()`` started (a webhook as the server comes up): run first.
@@ -104,7 +106,8 @@ public final class ReconcileLoop: Service, Sendable {
     public var blocked: [String: String] {
         state.withLock { state in
             state.blocked.mapValues { name in
-                config.service(named: name)?.suspend == true ? "\(name) (suspended)" : name
+                config.service(named: name)?.suspend == true || state.suspended[name] != nil
+                    ? "\(name) (suspended)" : name
             }
         }
     }
@@ -143,6 +146,8 @@ public final class ReconcileLoop: Service, Sendable {
         }
         // Another leader may have applied meanwhile: the cluster's records are read again this term.
         reconciler.syncer.inventories.forgetRecorded()
+        // Before any work runs: a service suspended at runtime (by this or another replica) stays untouched.
+        await loadSuspensions()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Polling stops at graceful shutdown; then no new work is taken.
@@ -190,6 +195,17 @@ public final class ReconcileLoop: Service, Sendable {
 
     private func execute(_ item: Work) async {
         guard let service = config.services.first(where: { $0.name == item.service }) else { return }
+        // Suspended at runtime: not even a manual sync runs (the API refuses it); pending work is dropped.
+        if state.withLock({ $0.suspended[service.name] != nil }) {
+            let time = self.now
+            state.withLock { state in
+                if state.schedules[service.name, default: ServiceSchedule()].finished(succeeded: nil, now: time) != nil
+                {
+                    state.schedules[service.name]?.abandonRun()
+                }
+            }
+            return
+        }
         // Checked and marked under one lock, so a dependency finishing meanwhile sees this service waiting for it.
         let time = self.now
         let (waitingFor, first) = state.withLock { state -> (String?, Bool) in
@@ -216,7 +232,7 @@ public final class ReconcileLoop: Service, Sendable {
             emit(.waiting(service: service.name, dependency: dependency))
             // Run again when the dependency succeeds.
             if first {
-                let suspended = config.service(named: dependency)?.suspend == true
+                let suspended = isSuspended(dependency)
                 logger.info(
                     suspended
                         ? "Waiting for a dependency that is suspended: it runs once the dependency is resumed"

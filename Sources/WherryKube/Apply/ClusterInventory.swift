@@ -18,6 +18,11 @@ public struct ClusterInventory: Sendable {
     public static let defaultNamespace = "wherry-system"
     /// The label naming the service an inventory belongs to.
     public static let label = "wherry.dev/inventory"
+    /// The annotation saying a service is suspended at runtime (`wherry suspend`), with when (ISO 8601). Written by
+    /// the field manager ``suspensionManager`` only, so the inventory's own applies never remove it.
+    public static let suspendedAnnotation = "wherry.dev/suspended-at"
+    /// The field manager of ``suspendedAnnotation``.
+    public static let suspensionManager = "wherry-suspend"
 
     public init(api: any KubeAPI, namespace: String = defaultNamespace, fieldManager: String = "wherry") {
         self.api = api
@@ -150,6 +155,59 @@ public struct ClusterInventory: Sendable {
         }
     }
 
+    /// Marks a service as suspended at runtime since `date` (an annotation on its inventory ConfigMap, which is
+    /// created, empty, when the service was never applied), or no longer suspended (`date` nil). Survives a restart
+    /// with an empty state directory and a change of leader.
+    public func setSuspended(service: String, since date: String?) async throws(KubeAPIError) {
+        for attempt in 1...5 {
+            let current: JSONValue?
+            do {
+                current = try await api.get(path(service))
+            } catch  where error.isNotFound {
+                current = nil
+            }
+            guard var object = current?.objectValue else {
+                guard let date else { return }
+                let configMap: JSONValue = [
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": [
+                        "name": .string(Self.configMapName(service: service)), "namespace": .string(namespace),
+                        "labels": [
+                            WherryLabels.managedBy: .string(WherryLabels.managedByValue), Self.label: .string(service),
+                        ],
+                        "annotations": [Self.suspendedAnnotation: .string(date)],
+                    ],
+                    "data": ["service": .string(service), "revision": "", "entries": "", "digest": "", "pending": ""],
+                ]
+                do {
+                    do {
+                        _ = try await api.create(collection, object: configMap, fieldManager: Self.suspensionManager)
+                    } catch  where error.isNotFound {
+                        try await createNamespace()
+                        _ = try await api.create(collection, object: configMap, fieldManager: Self.suspensionManager)
+                    }
+                    return
+                } catch  where error.code == 409 && attempt < 5 {
+                    continue
+                }
+            }
+            var metadata = object["metadata"]?.objectValue ?? [:]
+            var annotations = metadata["annotations"]?.objectValue ?? [:]
+            if annotations[Self.suspendedAnnotation]?.stringValue == date { return }
+            annotations[Self.suspendedAnnotation] = date.map(JSONValue.string)
+            metadata["annotations"] = .object(annotations)
+            metadata["managedFields"] = nil
+            object["metadata"] = .object(metadata)
+            do {
+                // Conditional on the resourceVersion read: an inventory written meanwhile is read again.
+                _ = try await api.update(path(service), object: .object(object), fieldManager: Self.suspensionManager)
+                return
+            } catch  where (error.code == 409 || error.isNotFound) && attempt < 5 {
+                continue
+            }
+        }
+    }
+
     /// The error for an inventory that another writer changed since it was read.
     static func changedMeanwhile(_ service: String, request: String) -> KubeAPIError {
         KubeAPIError(
@@ -176,7 +234,8 @@ public struct ClusterInventory: Sendable {
             inventory: Inventory.parse(text).0, revision: configMap["data"]?["revision"]?.stringValue ?? "",
             digest: configMap["data"]?["digest"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             pending: Inventory.parse(configMap["data"]?["pending"]?.stringValue ?? "").0,
-            resourceVersion: configMap["metadata"]?["resourceVersion"]?.stringValue)
+            resourceVersion: configMap["metadata"]?["resourceVersion"]?.stringValue,
+            suspendedAt: configMap["metadata"]?["annotations"]?[suspendedAnnotation]?.stringValue)
     }
 }
 
@@ -193,11 +252,14 @@ public struct StoredInventory: Sendable, Hashable {
     public var pending: Inventory
     /// The ConfigMap's resourceVersion: the next write is conditional on it. `nil` when not stored in the cluster.
     public var resourceVersion: String?
+    /// When the service was suspended at runtime (``ClusterInventory/suspendedAnnotation``), `nil` when it is not.
+    public var suspendedAt: String?
 
     public init(
         inventory: Inventory, revision: String = "", digest: String? = nil, pending: Inventory = Inventory(),
-        resourceVersion: String? = nil
+        resourceVersion: String? = nil, suspendedAt: String? = nil
     ) {
+        self.suspendedAt = suspendedAt
         self.inventory = inventory
         self.revision = revision
         self.digest = digest

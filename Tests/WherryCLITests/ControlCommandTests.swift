@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+import WherryModel
+import WherryTesting
+
+/// A `wherry run` on FakeAPIServer with one Git remote, for the commands that control a running controller.
+struct ControlledWherry {
+    static let token = "control-token-4242"
+    let server: FakeAPIServer
+    let remote: GitRemoteFixture
+    let work: TemporaryDirectory
+    let config: String
+    let kubeconfig: String
+    var wherry: RunningWherry
+
+    var address: String { "127.0.0.1:\(wherry.port)" }
+
+    static func configMap(_ value: String) -> String {
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop\ndata:\n  value: \"\(value)\"\n"
+    }
+
+    /// Starts `wherry run` with services `shop` (a ConfigMap) and `frozen` (`suspend: true`) and `extra` config.
+    static func start(
+        _ server: FakeAPIServer, name: String, extra: String = "", pollInterval: Int = 1
+    ) async throws -> ControlledWherry {
+        let remote = try await GitRemoteFixture()
+        let work = try TemporaryDirectory(prefix: name)
+        try await remote.commit([
+            "shop/cm.yaml": configMap("1"),
+            "frozen/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: frozen\n",
+        ])
+        let config = try work.write(
+            "gitops-config.yaml",
+            "github_configs:\n  r: {url: \(remote.fileURL)}\npoll_interval: \(pollInterval)\n"
+                + "api_token_env: CONTROL_TEST_TOKEN\nservices:\n"
+                + "  - {name: shop, github: r, k8s_yaml_dir: shop, namespace: default\(extra)}\n"
+                + "  - {name: frozen, github: r, k8s_yaml_dir: frozen, namespace: default, suspend: true}\n")
+        let kubeconfig = try CLI.writeKubeconfig(in: work, server: server.baseURL)
+        let wherry = try await Self.run(config: config, kubeconfig: kubeconfig, work: work, state: "state", name: name)
+        return ControlledWherry(
+            server: server, remote: remote, work: work, config: config, kubeconfig: kubeconfig, wherry: wherry)
+    }
+
+    static func run(
+        config: String, kubeconfig: String, work: TemporaryDirectory, state: String, name: String
+    ) async throws -> RunningWherry {
+        try await RunningWherry.start(
+            [
+                "-c", config, "--kubeconfig", kubeconfig, "--state-dir", work.path + "/" + state, "--listen",
+                "127.0.0.1:0",
+            ],
+            work: work, name: name, environment: ["CONTROL_TEST_TOKEN": token])
+    }
+
+    /// Runs `wherry ARGS --server <this controller>` with the token in `$WHERRY_API_TOKEN` (or none).
+    func cli(_ arguments: [String], token: String? = ControlledWherry.token) async throws -> CLI.Output {
+        try await CLI.run(
+            arguments + ["--server", address],
+            environment: ["WHERRY_API_TOKEN": token, "WHERRY_SERVER": nil])
+    }
+
+    /// The service's object in `GET /v1/gitops/services/{name}`.
+    func status(_ name: String) async throws -> JSONValue {
+        let output = try await CLI.run(["status", "--server", "http://" + address, "--output", "json"])
+        let all = try JSONValue.parse(Array(output.stdout.utf8))
+        return all["services"]?.arrayValue?.first { $0["name"]?.stringValue == name } ?? .null
+    }
+
+    /// The `value` of ConfigMap `shop` in the fake cluster.
+    var shopValue: String? {
+        server.object(resource: "configmaps", namespace: "default", name: "shop")?["data"]?["value"]?.stringValue
+    }
+
+    /// Waits up to `seconds` for `condition`.
+    static func eventually(_ seconds: Int = 30, _ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<(seconds * 10) {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    func remove() {
+        wherry.kill()
+        remote.remove()
+        work.remove()
+    }
+}
+
+@Suite("wherry suspend / resume against wherry run")
+struct SuspendCommandTests {
+    @Test("suspend stops reconciles, survives a restart with a fresh state dir, resume applies what Git holds")
+    func suspendAndResume() async throws {
+        try await FakeAPIServer.withServer { server in
+            var control = try await ControlledWherry.start(server, name: "suspend")
+            defer { control.remove() }
+            #expect(try await ControlledWherry.eventually { control.shopValue == "1" }, "\(control.wherry.stderr)")
+
+            // Without a token: a usage error that says where a token comes from; a wrong one: refused (401).
+            let none = try await control.cli(["suspend", "shop"], token: nil)
+            #expect(none.exitCode == 2, "\(none.all)")
+            #expect(none.stderr.contains("WHERRY_API_TOKEN"), "\(none.all)")
+            let wrong = try await control.cli(["suspend", "shop"], token: "not-the-token")
+            #expect(wrong.exitCode == 1, "\(wrong.all)")
+            #expect(wrong.stderr.contains("HTTP 401"), "\(wrong.all)")
+            let unknown = try await control.cli(["suspend", "nope"])
+            #expect(unknown.exitCode == 1, "\(unknown.all)")
+            #expect(unknown.stderr.contains("no service named 'nope'"), "\(unknown.all)")
+
+            let suspended = try await control.cli(["suspend", "shop"])
+            #expect(suspended.exitCode == 0, "\(suspended.all)")
+            #expect(suspended.stdout.contains("service shop suspended"), "\(suspended.all)")
+            var status = try await control.status("shop")
+            #expect(status["suspended"] == .bool(true))
+            #expect(status["suspended_by"] == .string("api"))
+            #expect(status["state"] == .string("suspended"))
+            let inventory = server.object(
+                resource: "configmaps", namespace: "wherry-system", name: "wherry-inventory-shop")
+            #expect(inventory?["metadata"]?["annotations"]?["wherry.dev/suspended-at"]?.stringValue != nil)
+
+            // New commits are not applied while suspended.
+            try await control.remote.commit(["shop/cm.yaml": ControlledWherry.configMap("2")])
+            try await Task.sleep(for: .seconds(4))
+            #expect(control.shopValue == "1")
+
+            // The config's suspend: true wins: resuming it is a conflict that says to edit the config.
+            let frozen = try await control.cli(["resume", "frozen"])
+            #expect(frozen.exitCode == 1, "\(frozen.all)")
+            #expect(frozen.stderr.contains("suspend: true"), "\(frozen.all)")
+            #expect(try await control.status("frozen")["suspended_by"] == .string("config"))
+
+            // A restart with an empty state directory still finds the suspension (on the inventory ConfigMap).
+            control.wherry.kill()
+            _ = try await control.wherry.exit(within: 10)
+            control.wherry = try await ControlledWherry.run(
+                config: control.config, kubeconfig: control.kubeconfig, work: control.work, state: "fresh",
+                name: "suspend-2")
+            #expect(try await ControlledWherry.eventually { try await control.wherry.readyz().contains("ready") })
+            try await Task.sleep(for: .seconds(3))
+            status = try await control.status("shop")
+            #expect(status["suspended_by"] == .string("api"), "\(status)")
+            #expect(control.shopValue == "1")
+
+            let resumed = try await control.cli(["resume", "shop"])
+            #expect(resumed.exitCode == 0, "\(resumed.all)")
+            #expect(resumed.stdout.contains("resumed"), "\(resumed.all)")
+            #expect(try await ControlledWherry.eventually { control.shopValue == "2" })
+            status = try await control.status("shop")
+            #expect(status["suspended"] == .bool(false))
+            let annotations = server.object(
+                resource: "configmaps", namespace: "wherry-system", name: "wherry-inventory-shop")?["metadata"]?[
+                    "annotations"]
+            #expect(annotations?["wherry.dev/suspended-at"] == nil, "\(String(describing: annotations))")
+            let again = try await control.cli(["resume", "shop", "--output", "json"])
+            #expect(try JSONValue.parse(Array(again.stdout.utf8))["changed"] == .bool(false), "\(again.all)")
+        }
+    }
+}
