@@ -12,6 +12,8 @@ struct ControlledWherry {
     let config: String
     let kubeconfig: String
     var wherry: RunningWherry
+    /// The commit the remote starts at.
+    var first = ""
 
     var address: String { "127.0.0.1:\(wherry.port)" }
 
@@ -21,11 +23,11 @@ struct ControlledWherry {
 
     /// Starts `wherry run` with services `shop` (a ConfigMap) and `frozen` (`suspend: true`) and `extra` config.
     static func start(
-        _ server: FakeAPIServer, name: String, extra: String = "", pollInterval: Int = 1
+        _ server: FakeAPIServer, name: String, extra: String = "", pollInterval: Int = 1, services: String = ""
     ) async throws -> ControlledWherry {
         let remote = try await GitRemoteFixture()
         let work = try TemporaryDirectory(prefix: name)
-        try await remote.commit([
+        let first = try await remote.commit([
             "shop/cm.yaml": configMap("1"),
             "frozen/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: frozen\n",
         ])
@@ -34,11 +36,12 @@ struct ControlledWherry {
             "github_configs:\n  r: {url: \(remote.fileURL)}\npoll_interval: \(pollInterval)\n"
                 + "api_token_env: CONTROL_TEST_TOKEN\nservices:\n"
                 + "  - {name: shop, github: r, k8s_yaml_dir: shop, namespace: default\(extra)}\n"
-                + "  - {name: frozen, github: r, k8s_yaml_dir: frozen, namespace: default, suspend: true}\n")
+                + "  - {name: frozen, github: r, k8s_yaml_dir: frozen, namespace: default, suspend: true}\n" + services)
         let kubeconfig = try CLI.writeKubeconfig(in: work, server: server.baseURL)
         let wherry = try await Self.run(config: config, kubeconfig: kubeconfig, work: work, state: "state", name: name)
         return ControlledWherry(
-            server: server, remote: remote, work: work, config: config, kubeconfig: kubeconfig, wherry: wherry)
+            server: server, remote: remote, work: work, config: config, kubeconfig: kubeconfig, wherry: wherry,
+            first: first)
     }
 
     static func run(
@@ -153,6 +156,58 @@ struct SuspendCommandTests {
             #expect(annotations?["wherry.dev/suspended-at"] == nil, "\(String(describing: annotations))")
             let again = try await control.cli(["resume", "shop", "--output", "json"])
             #expect(try JSONValue.parse(Array(again.stdout.utf8))["changed"] == .bool(false), "\(again.all)")
+        }
+    }
+}
+
+@Suite("wherry reconcile against wherry run")
+struct ReconcileCommandTests {
+    @Test("--wait returns once that reconcile finished: exit 0 with its result, 1 with the error when it failed")
+    func reconcileWait() async throws {
+        try await FakeAPIServer.withServer { server in
+            let control = try await ControlledWherry.start(
+                server, name: "reconcile", pollInterval: 3600,
+                services: "  - {name: after, github: r, k8s_yaml_dir: shop, namespace: other, depends_on: [frozen]}\n")
+            defer { control.remove() }
+            #expect(try await ControlledWherry.eventually { control.shopValue == "1" }, "\(control.wherry.stderr)")
+
+            // Changed by hand: a manual reconcile puts it back, and --wait returns only once it has.
+            var edited = try #require(server.object(resource: "configmaps", namespace: "default", name: "shop"))
+            edited["data"] = ["value": "by-hand"]
+            edited["metadata"]?["managedFields"] = nil
+            _ = try server.put(edited)
+            #expect(control.shopValue == "by-hand")
+            let head = control.first
+            let waited = try await control.cli(["reconcile", "shop", "--wait"])
+            #expect(waited.exitCode == 0, "\(waited.all)")
+            #expect(control.shopValue == "1")
+            #expect(waited.stdout.contains("service shop: succeeded at \(head.prefix(12))"), "\(waited.all)")
+
+            // Without --wait: queued.
+            let queued = try await control.cli(["reconcile", "shop"])
+            #expect(queued.exitCode == 0, "\(queued.all)")
+            #expect(queued.stdout.contains("reconcile of service shop queued"), "\(queued.all)")
+
+            // A commit that cannot be applied: exit 1 with the error (the poll interval is an hour: only the manual
+            // reconcile reads the new head).
+            try await control.remote.commit(["shop/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n"])
+            let failed = try await control.cli(["reconcile", "shop", "--wait", "--output", "json"])
+            #expect(failed.exitCode == 1, "\(failed.all)")
+            let result = try JSONValue.parse(Array(failed.stdout.utf8))
+            #expect(result["result"] == .string("failed"), "\(failed.all)")
+            #expect(result["error"]?.stringValue?.isEmpty == false, "\(failed.all)")
+
+            // A service waiting for a suspended dependency never finishes: the wait times out with a clear message.
+            let timedOut = try await control.cli(["reconcile", "after", "--wait", "--timeout", "2s"])
+            #expect(timedOut.exitCode == 1, "\(timedOut.all)")
+            #expect(timedOut.stderr.contains("waits for service frozen"), "\(timedOut.all)")
+            #expect(timedOut.stderr.contains("timed out after 2s"), "\(timedOut.all)")
+
+            // A service suspended at runtime is not synced: the controller says to resume it.
+            #expect(try await control.cli(["suspend", "shop"]).exitCode == 0)
+            let refused = try await control.cli(["reconcile", "shop"])
+            #expect(refused.exitCode == 1, "\(refused.all)")
+            #expect(refused.stderr.contains("wherry resume shop"), "\(refused.all)")
         }
     }
 }
