@@ -25,7 +25,7 @@ public struct StatusAPI: Sendable {
     /// `GET /v1/gitops/events`, when the loop reports to an ``EventBus``.
     private let events: EventStream?
     /// The web dashboard at `/` and `/services/{name}`.
-    private let dashboard: Dashboard?
+    let dashboard: Dashboard?
 
     public init(
         config: WherryConfig, store: any StatusStore, loop: ReconcileLoop, apiToken: String?,
@@ -75,7 +75,7 @@ public struct StatusAPI: Sendable {
         router.post("/v1/gitops/services/:name/sync") { request, context in
             manualSync(request, name: context.parameters.get("name") ?? "")
         }
-        registerSuspension(on: router)
+        registerControl(on: router)
         webhook.register(on: router)
         router.get("/metrics") { _, _ in
             guard let metrics else { return Self.error(.notFound, "metrics are not collected by this server") }
@@ -152,6 +152,8 @@ public struct StatusAPI: Sendable {
             "suspended": .bool(suspension != nil), "suspended_by": suspension.map { .string($0.by.rawValue) } ?? .null,
             "suspended_at": suspension?.since.map { .string(Self.time($0)) } ?? .null, "state": .string(state),
             "last_applied_revision": status?.lastAppliedRevision.map(JSONValue.string) ?? .null,
+            "head_revision": (try? loop.heads[service.repository]?.get()).map(JSONValue.string) ?? .null,
+            "reconciled_revision": loop.reconciledRevisions[service.name].map(JSONValue.string) ?? .null,
             "last_applied_time": status?.lastAppliedAt.map { .string(Self.time($0)) } ?? .null,
             "last_attempt_time": status.map { .string(Self.time($0.lastAttemptAt)) } ?? .null,
             "last_result": status.map { .string($0.lastResult.rawValue) } ?? .null,

@@ -17,7 +17,7 @@ struct Wherry: AsyncParsableCommand {
         subcommands: [
             RenderCommand.self, ValidateCommand.self, DiffCommand.self, SyncCommand.self, RunCommand.self,
             StatusCommand.self, PruneCommand.self, InstallCommand.self, VersionCommand.self,
-            SuspendCommand.self, ResumeCommand.self, ReconcileCommand.self,
+            SuspendCommand.self, ResumeCommand.self, ReconcileCommand.self, WaitCommand.self,
         ]
     )
 

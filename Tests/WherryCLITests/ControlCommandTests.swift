@@ -211,3 +211,91 @@ struct ReconcileCommandTests {
         }
     }
 }
+
+@Suite("wherry wait against wherry run")
+struct WaitCommandTests {
+    static let deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec: {containers: [{name: web, image: nginx}]}
+
+        """
+
+    @Test("exit 0 once the revision is applied (the head by default), 1 when it failed or on timeout")
+    func waitForRevision() async throws {
+        try await FakeAPIServer.withServer { server in
+            let control = try await ControlledWherry.start(server, name: "wait")
+            defer { control.remove() }
+            let head = try await control.cli(["wait", "shop", "--timeout", "30s"])
+            #expect(head.exitCode == 0, "\(head.all)")
+            #expect(head.stdout.contains("service shop applied \(control.first.prefix(12))"), "\(head.all)")
+
+            let second = try await control.remote.commit(["shop/cm.yaml": ControlledWherry.configMap("2")])
+            let applied = try await control.cli([
+                "wait", "shop", "--revision", String(second.prefix(8)), "--timeout", "30s",
+            ])
+            #expect(applied.exitCode == 0, "\(applied.all)")
+            #expect(control.shopValue == "2")
+            #expect(applied.stdout.contains("applied \(second.prefix(12))"), "\(applied.all)")
+
+            let broken = try await control.remote.commit([
+                "shop/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n"
+            ])
+            let failed = try await control.cli(["wait", "shop", "--revision", broken, "--timeout", "30s", "-o", "json"])
+            #expect(failed.exitCode == 1, "\(failed.all)")
+            let answer = try JSONValue.parse(Array(failed.stdout.utf8))
+            #expect(answer["result"] == .string("failed"), "\(failed.all)")
+            #expect(answer["revision"] == .string(broken), "\(failed.all)")
+
+            let never = try await control.cli(["wait", "shop", "--revision", "deadbeef", "--timeout", "2s"])
+            #expect(never.exitCode == 1, "\(never.all)")
+            #expect(never.stderr.contains("timed out after 2s waiting for service shop to apply revision deadbeef"))
+            let usage = try await control.cli(["wait", "shop", "--revision", "main"])
+            #expect(usage.exitCode == 2, "\(usage.all)")
+        }
+    }
+
+    @Test("--health waits for the objects to be healthy, not just applied")
+    func waitForHealth() async throws {
+        try await FakeAPIServer.withServer { server in
+            let control = try await ControlledWherry.start(
+                server, name: "wait-health",
+                services: "  - {name: web, github: r, k8s_yaml_dir: web, namespace: default}\n")
+            defer { control.remove() }
+            let commit = try await control.remote.commit(["web/deploy.yaml": Self.deployment])
+            let applied = try await control.cli(["wait", "web", "--revision", commit, "--timeout", "30s"])
+            #expect(applied.exitCode == 0, "\(applied.all)")
+            let health = try await control.cli(["wait", "web", "--revision", commit, "--timeout", "1s", "--health"])
+            #expect(health.exitCode == 1, "\(health.all)")
+            #expect(health.stderr.contains("not healthy: Deployment/default/web"), "\(health.all)")
+            // Its rollout completes 2 s into the wait: the wait returns after it.
+            let generation =
+                server.object(group: "apps", resource: "deployments", namespace: "default", name: "web")?[
+                    "metadata"]?["generation"] ?? .int(1)
+            let rollout = Task {
+                try await Task.sleep(for: .seconds(2))
+                server.setStatus(
+                    [
+                        "observedGeneration": generation, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1,
+                        "availableReplicas": 1,
+                        "conditions": [
+                            ["type": "Available", "status": "True"],
+                            ["type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"],
+                        ],
+                    ], group: "apps", resource: "deployments", namespace: "default", name: "web")
+            }
+            let started = ContinuousClock.now
+            let healthy = try await control.cli(["wait", "web", "--health", "--timeout", "30s", "-o", "json"])
+            try await rollout.value
+            #expect(ContinuousClock.now - started >= .seconds(2))
+            #expect(healthy.exitCode == 0, "\(healthy.all)")
+            #expect(try JSONValue.parse(Array(healthy.stdout.utf8))["healthy"] == .bool(true), "\(healthy.all)")
+        }
+    }
+}

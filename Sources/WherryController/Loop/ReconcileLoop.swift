@@ -98,6 +98,9 @@ public final class ReconcileLoop: Service, Sendable {
     /// The last branch head seen per repository key.
     public var heads: [String: Result<String, GitError>] { state.withLock { $0.heads } }
 
+    /// The commit each service last reconciled successfully at (applied, or found up to date) in this term.
+    public var reconciledRevisions: [String: String] { state.withLock { $0.seen } }
+
     /// The schedule of every service (running, failures, next retry).
     public var schedules: [String: ServiceSchedule] { state.withLock { $0.schedules } }
 
