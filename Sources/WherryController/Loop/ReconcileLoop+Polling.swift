@@ -55,6 +55,13 @@ extension ReconcileLoop {
         logger[metadataKey: "wherry.repo"] = "\(repository.displayName)"
         var failing = false
         var lastHead: String?
+        // A service's `interval` (default `poll_interval`) is how often it looks at the branch: the repository is
+        // polled as often as its most frequent service needs, and each service takes part when its interval is up
+        // (or a push webhook woke the poller).
+        let every = services.map { Double(max(1, $0.interval ?? config.pollInterval)) }.min()
+            ?? Double(max(1, config.pollInterval))
+        var lastLooked: [String: Double] = [:]
+        var woken = false
         while !Task.isCancelled {
             let head: Result<String, GitError>
             do {
@@ -84,7 +91,12 @@ extension ReconcileLoop {
                     }
                 }
                 lastHead = commit
+                let time = now
                 for service in services where !isSuspended(service.name) {
+                    let interval = Double(max(1, service.interval ?? config.pollInterval))
+                    // Jitter may bring a poll a little early: 10% of slack.
+                    if !woken, let last = lastLooked[service.name], time - last < interval * 0.85 { continue }
+                    lastLooked[service.name] = time
                     // Not reconciled at this head yet; a new commit unless it was already tried (and failed) at it.
                     // A failing service whose branch moved back to the commit it last applied (a force-push after a
                     // refused commit) runs too: nothing else would end its failure.
@@ -101,18 +113,19 @@ extension ReconcileLoop {
                 metrics.pollFailed(repository: repository.displayName)
                 failing = true
             }
-            let seconds = Double(max(1, config.pollInterval)) * Double.random(in: 0.9...1.1)
-            await sleep(seconds: seconds, unlessWoken: repository.key)
+            let seconds = every * Double.random(in: 0.9...1.1)
+            woken = await sleep(seconds: seconds, unlessWoken: repository.key)
         }
     }
 
-    /// Sleeps `seconds`, or less when a webhook asks for a poll of `repository`.
-    private func sleep(seconds: Double, unlessWoken repository: String) async {
+    /// Sleeps `seconds`, or less when a webhook asks for a poll of `repository`; returns whether one did.
+    private func sleep(seconds: Double, unlessWoken repository: String) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while !Task.isCancelled, ContinuousClock.now < deadline {
-            if state.withLock({ $0.wake.remove(repository) != nil }) { return }
+            if state.withLock({ $0.wake.remove(repository) != nil }) { return true }
             try? await Task.sleep(for: min(.milliseconds(200), deadline - ContinuousClock.now))
         }
+        return false
     }
 
     /// Starts due retries of failed services and due drift checks, checking once a second.
