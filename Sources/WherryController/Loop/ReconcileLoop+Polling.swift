@@ -58,7 +58,8 @@ extension ReconcileLoop {
         // A service's `interval` (default `poll_interval`) is how often it looks at the branch: the repository is
         // polled as often as its most frequent service needs, and each service takes part when its interval is up
         // (or a push webhook woke the poller).
-        let every = services.map { Double(max(1, $0.interval ?? config.pollInterval)) }.min()
+        let every =
+            services.map { Double(max(1, $0.interval ?? config.pollInterval)) }.min()
             ?? Double(max(1, config.pollInterval))
         var lastLooked: [String: Double] = [:]
         var woken = false
