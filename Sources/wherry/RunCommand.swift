@@ -81,6 +81,11 @@ struct RunCommand: AsyncParsableCommand {
         options.logging.bootstrap()
         let config = try options.load().config
         let stateDirectory = options.stateDirectory(config)
+        // Claimed before anything else: nothing runs (no warning, no request) when they cannot be had.
+        let (host, port) = Self.address(listen)!
+        try RunStartup.checkListen(listen, host: host, port: port)
+        let lock = try RunStartup.lockStateDirectory(stateDirectory)
+        defer { close(lock) }
         let store: CachingStatusStore
         do {
             store = CachingStatusStore(try SQLiteStatusStore(directory: stateDirectory))
@@ -150,7 +155,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let elector { api.fenceWrites(with: elector.fence) }
         let drain = BoundedDrain(loop, limit: drainLimit)
-        let (host, port) = Self.address(listen)!
         let logger = Logger(label: "wherry.http")
         let app = Application(
             router: StatusAPI(
