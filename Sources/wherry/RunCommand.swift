@@ -165,7 +165,7 @@ struct RunCommand: AsyncParsableCommand {
             onServerRunning: { channel in
                 // With port 0 the system picks one: say which, for whoever started us.
                 let bound = channel.localAddress?.port ?? port
-                Terminal.error("wherry: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
+                Terminal.info("wherry: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
             },
             logger: logger)
         // A ServiceGroup stops its services in reverse order: the loop drains first, then the HTTP server, and the
@@ -182,7 +182,7 @@ struct RunCommand: AsyncParsableCommand {
         Logger(label: "wherry").info(
             "Wherry controller starting",
             metadata: [
-                "wherry.listen": "\(listen)", "wherry.services": "\(config.services.count)",
+                "wherry.listen": "\(listen)", "wherry.services": .stringConvertible(config.services.count),
                 "wherry.state_dir": "\(stateDirectory)",
             ])
         do {
