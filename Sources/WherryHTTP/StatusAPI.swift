@@ -9,7 +9,8 @@ import WherryModel
 /// health. Every answer is JSON; errors are `{"error": {"message": "..."}}` with the fitting status code, also those
 /// a route throws (``JSONErrorMiddleware``).
 public struct StatusAPI: Sendable {
-    public let config: WherryConfig
+    /// The loop's config: the one in force, also after a reload.
+    public var config: WherryConfig { loop.config }
     public let store: any StatusStore
     public let loop: ReconcileLoop
     /// The token manual syncs must present; `nil` turns manual sync off (403, never open).
@@ -37,7 +38,6 @@ public struct StatusAPI: Sendable {
         self.metrics = metrics
         self.elector = elector
         artifacts = config.artifactsDirectory.map { ArtifactServer(directory: $0) }
-        self.config = config
         self.store = store
         self.loop = loop
         self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : $0 }

@@ -170,9 +170,11 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger)
         // A ServiceGroup stops its services in reverse order: the loop drains first, then the HTTP server, and the
         // notifier last, so it still delivers what the drain reported.
+        let watcher = ConfigWatcher(path: options.configPath, loop: loop)
         let services: [any Service] =
             (notifier.map { [$0] } ?? []) + [
-                app, bus, elector.map { LeaderElectedLoop(elector: $0, work: drain) as any Service } ?? drain,
+                app, bus, watcher,
+                elector.map { LeaderElectedLoop(elector: $0, work: drain) as any Service } ?? drain,
             ]
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],

@@ -5,15 +5,31 @@ import WherryModel
 /// Polling and the work it starts: one `ls-remote` per repository and poll, retries and drift checks when due,
 /// orphans at the start of a term, and the dependency check a service runs behind.
 extension ReconcileLoop {
-    /// Polls every repository a service uses, starts due work and names orphans, until cancelled.
+    /// Polls every repository a service uses, starts due work and names orphans, until cancelled; a reloaded
+    /// config restarts all of it on the new config.
     func poll() async {
-        await withTaskGroup(of: Void.self) { group in
-            for repository in config.repositories
-            where config.services.contains(where: { $0.repository == repository.key }) {
-                group.addTask { await self.poll(repository) }
+        while !Task.isCancelled {
+            let (config, generation) = current.withLock { ($0.config, $0.generation) }
+            await withTaskGroup(of: Void.self) { group in
+                for repository in config.repositories
+                where config.services.contains(where: { $0.repository == repository.key }) {
+                    group.addTask { await self.poll(repository, services: config.services) }
+                }
+                group.addTask { await self.startDueWork() }
+                group.addTask {
+                    await self.findOrphans()
+                    // Done once per config; it must not end the group (only the watcher below does).
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                }
+                group.addTask {
+                    while !Task.isCancelled, self.current.withLock({ $0.generation }) == generation {
+                        try? await Task.sleep(for: .milliseconds(200))
+                    }
+                }
+                // The first to end is the watcher (a reload) or cancellation: the rest stop too.
+                await group.next()
+                group.cancelAll()
             }
-            group.addTask { await self.startDueWork() }
-            group.addTask { await self.findOrphans() }
         }
     }
 
@@ -49,8 +65,8 @@ extension ReconcileLoop {
     }
 
     /// Polls one repository until cancelled.
-    private func poll(_ repository: RepositoryConfig) async {
-        let services = config.services.filter { $0.repository == repository.key }
+    private func poll(_ repository: RepositoryConfig, services all: [ServiceConfig]) async {
+        let services = all.filter { $0.repository == repository.key }
         var logger = self.logger
         logger[metadataKey: "wherry.repo"] = "\(repository.displayName)"
         var failing = false

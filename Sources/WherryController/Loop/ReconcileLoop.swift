@@ -12,7 +12,10 @@ import WherryModel
 /// so waits do not hold applies up. Triggers for a running service coalesce. On graceful shutdown polling stops, no new reconcile starts, and the
 /// ones in flight finish before ``run()`` returns.
 public final class ReconcileLoop: Service, Sendable {
-    public let config: WherryConfig
+    /// The config in force: the one it was made with, or the last ``reload(_:)`` gave it.
+    public var config: WherryConfig { current.withLock { $0.config } }
+    /// The config and its generation (each reload adds one: the pollers restart on the new config).
+    let current: Mutex<(config: WherryConfig, generation: Int)>
     public let reconciler: Reconciler
     public let maxConcurrentServices: Int
     /// The apply slots (``maxConcurrentServices``) every reconcile takes from locate to its recorded inventory.
@@ -78,7 +81,7 @@ public final class ReconcileLoop: Service, Sendable {
         self.notify = notify
         emit = events
         self.metrics = metrics
-        self.config = config
+        current = Mutex((config, 0))
         self.reconciler = reconciler
         self.maxConcurrentServices = max(1, maxConcurrentServices)
         slots = AsyncSemaphore(permits: self.maxConcurrentServices)
