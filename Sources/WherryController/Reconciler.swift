@@ -276,7 +276,17 @@ public struct Reconciler: Sendable {
                     "wherry.objects": "\(result.drifted.prefix(10).map(\.description).joined(separator: ", "))",
                 ])
         }
-        attempt.logger.info("Reconciled service", metadata: ["wherry.changes": "\(result.changes.summary)"])
+        // One info line per reconcile that changed something; a check that found everything in place is debug.
+        if result.changes.hasChanges || !result.drifted.isEmpty {
+            attempt.logger.info(
+                "Reconciled service",
+                metadata: [
+                    "wherry.changes": "\(result.changes.summary)",
+                    "wherry.duration_ms": .stringConvertible(Int(attempt.seconds * 1000)),
+                ])
+        } else {
+            attempt.logger.debug("Reconciled service: nothing changed")
+        }
         return .applied(result, treeHash: tree)
     }
 

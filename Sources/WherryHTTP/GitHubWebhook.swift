@@ -13,7 +13,8 @@ import WherryModel
 /// leader (as a manual sync does), so GitHub shows the delivery failed instead of it waiting in a queue no loop
 /// reads.
 public struct GitHubWebhook: Sendable {
-    public let config: WherryConfig
+    /// The loop's config: the one in force, also after a reload.
+    public var config: WherryConfig { loop.config }
     public let loop: ReconcileLoop
     private let secret: [UInt8]?
     /// The leader election, when several replicas run: only the leader reconciles.
@@ -24,7 +25,6 @@ public struct GitHubWebhook: Sendable {
 
     public init(config: WherryConfig, loop: ReconcileLoop, secret: String?, elector: LeaderElector? = nil) {
         self.elector = elector
-        self.config = config
         self.loop = loop
         self.secret = secret.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
     }
@@ -86,7 +86,7 @@ public struct GitHubWebhook: Sendable {
             }
             return false
         }.map(\.key)
-        let services = config.services.filter { keys.contains($0.repository) && !$0.suspend }.map(\.name)
+        let services = config.services.filter { keys.contains($0.repository) && !loop.isSuspended($0.name) }.map(\.name)
         if !services.isEmpty, let elector, !elector.isLeader { return StatusAPI.notLeader(elector) }
         for service in services { loop.trigger(service: service, .webhook) }
         return StatusAPI.json(

@@ -9,11 +9,12 @@ import WherryModel
 /// health. Every answer is JSON; errors are `{"error": {"message": "..."}}` with the fitting status code, also those
 /// a route throws (``JSONErrorMiddleware``).
 public struct StatusAPI: Sendable {
-    public let config: WherryConfig
+    /// The loop's config: the one in force, also after a reload.
+    public var config: WherryConfig { loop.config }
     public let store: any StatusStore
     public let loop: ReconcileLoop
     /// The token manual syncs must present; `nil` turns manual sync off (403, never open).
-    private let apiToken: String?
+    let apiToken: String?
     /// The GitHub push webhook.
     private let webhook: GitHubWebhook
     /// What `/metrics` shows.
@@ -21,11 +22,11 @@ public struct StatusAPI: Sendable {
     /// The files of `artifacts_dir`, when configured.
     private let artifacts: ArtifactServer?
     /// The leader election, when several replicas run: only the leader reconciles.
-    private let elector: LeaderElector?
+    let elector: LeaderElector?
     /// `GET /v1/gitops/events`, when the loop reports to an ``EventBus``.
     private let events: EventStream?
     /// The web dashboard at `/` and `/services/{name}`.
-    private let dashboard: Dashboard?
+    let dashboard: Dashboard?
 
     public init(
         config: WherryConfig, store: any StatusStore, loop: ReconcileLoop, apiToken: String?,
@@ -37,7 +38,6 @@ public struct StatusAPI: Sendable {
         self.metrics = metrics
         self.elector = elector
         artifacts = config.artifactsDirectory.map { ArtifactServer(directory: $0) }
-        self.config = config
         self.store = store
         self.loop = loop
         self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -75,6 +75,7 @@ public struct StatusAPI: Sendable {
         router.post("/v1/gitops/services/:name/sync") { request, context in
             manualSync(request, name: context.parameters.get("name") ?? "")
         }
+        registerControl(on: router)
         webhook.register(on: router)
         registerResources(on: router)
         router.get("/metrics") { _, _ in
@@ -144,14 +145,18 @@ public struct StatusAPI: Sendable {
         let status = try await store.status(of: service.name)
         let schedule = loop.schedules[service.name] ?? ServiceSchedule()
         let repository = config.repository(for: service)
+        let suspension = loop.suspension(of: service.name)
         let state = ServiceStates.state(
-            suspended: service.suspend, running: schedule.running, waiting: loop.blocked[service.name] != nil,
+            suspended: suspension != nil, running: schedule.running, waiting: loop.blocked[service.name] != nil,
             lastResult: status?.lastResult)
         var object: JSONObject = [
             "name": .string(service.name), "repo": .string(repository?.displayName ?? service.repository),
             "branch": .string(repository?.branch ?? ""), "k8s_yaml_dir": .string(service.directory),
-            "suspended": .bool(service.suspend), "state": .string(state),
+            "suspended": .bool(suspension != nil), "suspended_by": suspension.map { .string($0.by.rawValue) } ?? .null,
+            "suspended_at": suspension?.since.map { .string(Self.time($0)) } ?? .null, "state": .string(state),
             "last_applied_revision": status?.lastAppliedRevision.map(JSONValue.string) ?? .null,
+            "head_revision": (try? loop.heads[service.repository]?.get()).map(JSONValue.string) ?? .null,
+            "reconciled_revision": loop.reconciledRevisions[service.name].map(JSONValue.string) ?? .null,
             "last_applied_time": status?.lastAppliedAt.map { .string(Self.time($0)) } ?? .null,
             "last_attempt_time": status.map { .string(Self.time($0.lastAttemptAt)) } ?? .null,
             "last_result": status.map { .string($0.lastResult.rawValue) } ?? .null,
@@ -189,6 +194,20 @@ public struct StatusAPI: Sendable {
     /// `POST /v1/gitops/services/{name}/sync`: a bearer token is required; without one configured the route is
     /// off (403), never open. A follower answers 503 naming the leader: it would only queue the sync.
     private func manualSync(_ request: Request, name: String) -> Response {
+        if let refused = authorize(request) { return refused }
+        guard config.service(named: name) != nil else { return unknown(name) }
+        if let elector, !elector.isLeader { return Self.notLeader(elector) }
+        if loop.suspension(of: name)?.by == .api {
+            return Self.error(
+                .conflict, "service \(name) is suspended (wherry suspend); resume it first: wherry resume \(name)")
+        }
+        guard loop.trigger(service: name, .manual) else { return unknown(name) }
+        return Self.json(["service": .string(name), "status": "queued"], status: .accepted)
+    }
+
+    /// `nil` when the request carries the API token; else the answer: 403 when no token is configured (the routes
+    /// that change something are off, never open), 401 for a missing or wrong token.
+    func authorize(_ request: Request) -> Response? {
         guard let apiToken else {
             return Self.error(
                 .forbidden,
@@ -201,13 +220,10 @@ public struct StatusAPI: Sendable {
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
         }
-        guard config.service(named: name) != nil else { return unknown(name) }
-        if let elector, !elector.isLeader { return Self.notLeader(elector) }
-        guard loop.trigger(service: name, .manual) else { return unknown(name) }
-        return Self.json(["service": .string(name), "status": "queued"], status: .accepted)
+        return nil
     }
 
-    private func unknown(_ name: String) -> Response {
+    func unknown(_ name: String) -> Response {
         Self.error(.notFound, "no service named '\(name)' in \(config.file)")
     }
 

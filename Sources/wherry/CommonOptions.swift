@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 import WherryController
 import WherryGit
 
@@ -78,9 +79,11 @@ struct LoggingOptions: ParsableArguments {
     func bootstrap() {
         let level = Logger.Level(rawValue: logLevel.rawValue) ?? .warning
         let format = logFormat
+        // What the command itself says on stderr follows the format too: with json, every line is JSON.
+        Terminal.json.store(format == .json, ordering: .relaxed)
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
-                format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+                format == .json ? JSONLogHandler(label: label) : TextLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
@@ -99,8 +102,24 @@ enum LogLevel: String, ExpressibleByArgument, CaseIterable {
 
 /// Output to the terminal.
 enum Terminal {
+    /// Whether lines on stderr are JSON log lines (`--log-format json`).
+    static let json = Atomic<Bool>(false)
+
     /// A line on stderr.
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        if json.load(ordering: .relaxed) {
+            JSONLogHandler.write(level: "error", label: "wherry", message: text)
+        } else {
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+        }
+    }
+
+    /// A line on stderr that is news, not a problem (`listening on ...`).
+    static func info(_ text: String) {
+        if json.load(ordering: .relaxed) {
+            JSONLogHandler.write(level: "info", label: "wherry", message: text)
+        } else {
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+        }
     }
 }

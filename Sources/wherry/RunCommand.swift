@@ -85,6 +85,11 @@ struct RunCommand: AsyncParsableCommand {
         options.logging.bootstrap()
         let config = try options.load().config
         let stateDirectory = options.stateDirectory(config)
+        // Claimed before anything else: nothing runs (no warning, no request) when they cannot be had.
+        let (host, port) = Self.address(listen)!
+        try RunStartup.checkListen(listen, host: host, port: port)
+        let lock = try RunStartup.lockStateDirectory(stateDirectory)
+        defer { close(lock) }
         let store: CachingStatusStore
         do {
             store = CachingStatusStore(try SQLiteStatusStore(directory: stateDirectory))
@@ -154,7 +159,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let elector { api.fenceWrites(with: elector.fence) }
         let drain = BoundedDrain(loop, limit: drainLimit)
-        let (host, port) = Self.address(listen)!
         let logger = Logger(label: "wherry.http")
         let app = Application(
             router: StatusAPI(
@@ -165,14 +169,16 @@ struct RunCommand: AsyncParsableCommand {
             onServerRunning: { channel in
                 // With port 0 the system picks one: say which, for whoever started us.
                 let bound = channel.localAddress?.port ?? port
-                Terminal.error("wherry: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
+                Terminal.info("wherry: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)")
             },
             logger: logger)
         // A ServiceGroup stops its services in reverse order: the loop drains first, then the HTTP server, and the
         // notifier last, so it still delivers what the drain reported.
+        let watcher = ConfigWatcher(path: options.configPath, loop: loop)
         let services: [any Service] =
             (notifier.map { [$0] } ?? []) + [
-                app, bus, elector.map { LeaderElectedLoop(elector: $0, work: drain) as any Service } ?? drain,
+                app, bus, watcher,
+                elector.map { LeaderElectedLoop(elector: $0, work: drain) as any Service } ?? drain,
             ]
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
@@ -182,7 +188,7 @@ struct RunCommand: AsyncParsableCommand {
         Logger(label: "wherry").info(
             "Wherry controller starting",
             metadata: [
-                "wherry.listen": "\(listen)", "wherry.services": "\(config.services.count)",
+                "wherry.listen": "\(listen)", "wherry.services": .stringConvertible(config.services.count),
                 "wherry.state_dir": "\(stateDirectory)",
             ])
         do {

@@ -16,8 +16,9 @@ struct Wherry: AsyncParsableCommand {
         version: WherryVersion.current,
         subcommands: [
             RenderCommand.self, ValidateCommand.self, DiffCommand.self, SyncCommand.self, RunCommand.self,
-            StatusCommand.self, TreeCommand.self, HistoryCommand.self, EventsCommand.self, PruneCommand.self,
-            InstallCommand.self, CheckCommand.self, CompletionCommand.self, VersionCommand.self,
+            StatusCommand.self, TreeCommand.self, HistoryCommand.self, EventsCommand.self, ReconcileCommand.self,
+            SuspendCommand.self, ResumeCommand.self, WaitCommand.self, PruneCommand.self, InstallCommand.self,
+            CheckCommand.self, CompletionCommand.self, VersionCommand.self,
         ]
     )
 

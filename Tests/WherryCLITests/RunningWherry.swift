@@ -11,8 +11,13 @@ struct RunningWherry {
 
     /// Starts `wherry run` with `arguments` (add `--listen 127.0.0.1:0`), its stderr in `work`, and waits until it
     /// listens.
-    static func start(_ arguments: [String], work: TemporaryDirectory, name: String) async throws -> RunningWherry {
+    static func start(
+        _ arguments: [String], work: TemporaryDirectory, name: String, environment: [String: String] = [:]
+    ) async throws -> RunningWherry {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = ["run"] + arguments
         // Not the package's directory: git must not find a repository (or a worktree's broken link) around it.

@@ -179,6 +179,25 @@ struct StatusStoreTests {
         #expect(try await reopened.history(of: "web").count == 1)
     }
 
+    @Test("a runtime suspension is kept across reopening, removed on resume and with the service's state")
+    func suspensionSurvivesRestart() async throws {
+        let directory = try TemporaryDirectory(prefix: "state")
+        defer { directory.remove() }
+        do {
+            let store = try SQLiteStatusStore(directory: directory.path)
+            try await store.setSuspended("web", since: Date(timeIntervalSince1970: 1000))
+            try await store.setSuspended("api", since: Date(timeIntervalSince1970: 2000))
+        }
+        let reopened = try SQLiteStatusStore(directory: directory.path)
+        #expect(
+            try await reopened.suspensions()
+                == ["web": Date(timeIntervalSince1970: 1000), "api": Date(timeIntervalSince1970: 2000)])
+        try await reopened.setSuspended("web", since: nil)
+        #expect(try await reopened.suspensions().keys.sorted() == ["api"])
+        #expect(try await reopened.retainOnly(["web"]) == ["api"])
+        #expect(try await reopened.suspensions().isEmpty)
+    }
+
     @Test("a file that is not a database is a clear error at open, naming the file and what to do")
     func corrupt() throws {
         let directory = try TemporaryDirectory(prefix: "state")

@@ -24,6 +24,8 @@ private struct BrokenStatusStore: StatusStore {
     func inventoryServices() async throws(StatusStoreError) -> [String] { throw Self.failure }
     func forget(service: String) async throws(StatusStoreError) { throw Self.failure }
     func retainOnly(_ services: Set<String>) async throws(StatusStoreError) -> [String] { throw Self.failure }
+    func suspensions() async throws(StatusStoreError) -> [String: Date] { throw Self.failure }
+    func setSuspended(_ service: String, since date: Date?) async throws(StatusStoreError) { throw Self.failure }
 }
 
 extension StatusAPITests {

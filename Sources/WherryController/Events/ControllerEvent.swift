@@ -11,6 +11,8 @@ public enum ControllerEvent: Sendable {
     case waiting(service: String, dependency: String)
     /// A deploy notification for the service could not be delivered (the problem never holds the URL).
     case notificationFailed(service: String, error: String)
+    /// The service was suspended or resumed at runtime (`wherry suspend` / `wherry resume`).
+    case suspension(service: String, suspended: Bool)
 }
 
 /// Where the loop and the notifier report ``ControllerEvent``s; it must return at once (never block the loop).
@@ -50,7 +52,7 @@ extension ControllerEvent {
     public var service: String {
         switch self {
         case .reconcileStarted(let service, _), .reconcileFinished(let service, _), .waiting(let service, _),
-            .notificationFailed(let service, _):
+            .notificationFailed(let service, _), .suspension(let service, _):
             service
         }
     }
@@ -62,6 +64,7 @@ extension ControllerEvent {
         case .reconcileStarted: "reconciling"
         case .waiting: "waiting"
         case .notificationFailed: nil
+        case .suspension(_, let suspended): suspended ? "suspended" : nil
         case .reconcileFinished(_, let outcome):
             switch outcome {
             case .applied, .upToDate: "succeeded"

@@ -12,7 +12,7 @@ enum EventPayload {
         switch event {
         case .reconcileStarted(_, let trigger):
             return [(.reconcileStarted, ["trigger": .string(trigger.rawValue)])]
-        case .waiting:
+        case .waiting, .suspension:
             return []
         case .notificationFailed(_, let error):
             return [(.notificationFailed, ["error": .string(cut(error))])]

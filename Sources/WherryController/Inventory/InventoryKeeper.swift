@@ -82,6 +82,18 @@ public struct InventoryKeeper: Sendable {
         return stored
     }
 
+    /// Records in the cluster that `service` is suspended at runtime since `date` (ISO 8601), or no longer (`nil`).
+    public func setSuspended(service: String, since date: String?) async throws(KubeAPIError) {
+        defer { known.remove(service) }
+        try await cluster.setSuspended(service: service, since: date)
+    }
+
+    /// The services the cluster's inventories mark as suspended at runtime, with since when (ISO 8601).
+    /// Another instance's inventory of a service of the same name never suspends this one.
+    public func suspensions() async throws(KubeAPIError) -> [String: String] {
+        try await loadAll().filter { $0.value.instance == nil || owned($0.value) }.compactMapValues(\.suspendedAt)
+    }
+
     /// Services that have an inventory in the cluster but are not in `config`: their objects are orphaned (left in
     /// place). The cluster's inventories decide: once `wherry prune --service` removed one, a copy left in a state
     /// store does not bring the orphan back.

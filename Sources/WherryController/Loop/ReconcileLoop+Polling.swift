@@ -5,15 +5,31 @@ import WherryModel
 /// Polling and the work it starts: one `ls-remote` per repository and poll, retries and drift checks when due,
 /// orphans at the start of a term, and the dependency check a service runs behind.
 extension ReconcileLoop {
-    /// Polls every repository a service uses, starts due work and names orphans, until cancelled.
+    /// Polls every repository a service uses, starts due work and names orphans, until cancelled; a reloaded
+    /// config restarts all of it on the new config.
     func poll() async {
-        await withTaskGroup(of: Void.self) { group in
-            for repository in config.repositories
-            where config.services.contains(where: { $0.repository == repository.key }) {
-                group.addTask { await self.poll(repository) }
+        while !Task.isCancelled {
+            let (config, generation) = current.withLock { ($0.config, $0.generation) }
+            await withTaskGroup(of: Void.self) { group in
+                for repository in config.repositories
+                where config.services.contains(where: { $0.repository == repository.key }) {
+                    group.addTask { await self.poll(repository, services: config.services) }
+                }
+                group.addTask { await self.startDueWork() }
+                group.addTask {
+                    await self.findOrphans()
+                    // Done once per config; it must not end the group (only the watcher below does).
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                }
+                group.addTask {
+                    while !Task.isCancelled, self.current.withLock({ $0.generation }) == generation {
+                        try? await Task.sleep(for: .milliseconds(200))
+                    }
+                }
+                // The first to end is the watcher (a reload) or cancellation: the rest stop too.
+                await group.next()
+                group.cancelAll()
             }
-            group.addTask { await self.startDueWork() }
-            group.addTask { await self.findOrphans() }
         }
     }
 
@@ -65,12 +81,20 @@ extension ReconcileLoop {
     }
 
     /// Polls one repository until cancelled.
-    private func poll(_ repository: RepositoryConfig) async {
-        let services = config.services.filter { $0.repository == repository.key }
+    private func poll(_ repository: RepositoryConfig, services all: [ServiceConfig]) async {
+        let services = all.filter { $0.repository == repository.key }
         var logger = self.logger
         logger[metadataKey: "wherry.repo"] = "\(repository.displayName)"
         var failing = false
         var lastHead: String?
+        // A service's `interval` (default `poll_interval`) is how often it looks at the branch: the repository is
+        // polled as often as its most frequent service needs, and each service takes part when its interval is up
+        // (or a push webhook woke the poller).
+        let every =
+            services.map { Double(max(1, $0.interval ?? config.pollInterval)) }.min()
+            ?? Double(max(1, config.pollInterval))
+        var lastLooked: [String: Double] = [:]
+        var woken = false
         while !Task.isCancelled {
             let head: Result<String, GitError>
             do {
@@ -100,7 +124,12 @@ extension ReconcileLoop {
                     }
                 }
                 lastHead = commit
-                for service in services where !service.suspend {
+                let time = now
+                for service in services where !isSuspended(service.name) {
+                    let interval = Double(max(1, service.interval ?? config.pollInterval))
+                    // Jitter may bring a poll a little early: 10% of slack.
+                    if !woken, let last = lastLooked[service.name], time - last < interval * 0.85 { continue }
+                    lastLooked[service.name] = time
                     // Not reconciled at this head yet; a new commit unless it was already tried (and failed) at it.
                     // A failing service whose branch moved back to the commit it last applied (a force-push after a
                     // refused commit) runs too: nothing else would end its failure.
@@ -117,18 +146,19 @@ extension ReconcileLoop {
                 metrics.pollFailed(repository: repository.displayName)
                 failing = true
             }
-            let seconds = Double(max(1, config.pollInterval)) * Double.random(in: 0.9...1.1)
-            await sleep(seconds: seconds, unlessWoken: repository.key)
+            let seconds = every * Double.random(in: 0.9...1.1)
+            woken = await sleep(seconds: seconds, unlessWoken: repository.key)
         }
     }
 
-    /// Sleeps `seconds`, or less when a webhook asks for a poll of `repository`.
-    private func sleep(seconds: Double, unlessWoken repository: String) async {
+    /// Sleeps `seconds`, or less when a webhook asks for a poll of `repository`; returns whether one did.
+    private func sleep(seconds: Double, unlessWoken repository: String) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while !Task.isCancelled, ContinuousClock.now < deadline {
-            if state.withLock({ $0.wake.remove(repository) != nil }) { return }
+            if state.withLock({ $0.wake.remove(repository) != nil }) { return true }
             try? await Task.sleep(for: min(.milliseconds(200), deadline - ContinuousClock.now))
         }
+        return false
     }
 
     /// Starts due retries of failed services and due drift checks, checking once a second.
@@ -145,13 +175,15 @@ extension ReconcileLoop {
                 let due = state.schedules.filter { name, schedule in
                     !schedule.running && schedule.failures > 0 && (schedule.retryAt ?? 0) <= now
                         && state.blocked[name] == nil && config.service(named: name)?.suspend != true
+                        && state.suspended[name] == nil
                 }.map(\.key)
                 // Drift checks need the native applier (an external one cannot compare without writing).
                 let checksDrift = reconciler.syncer.applyer == nil
                 let drift = config.services.filter { service in
                     guard checksDrift else { return false }
                     let schedule = state.schedules[service.name] ?? ServiceSchedule()
-                    return service.driftInterval > 0 && !service.suspend && !schedule.running && schedule.failures == 0
+                    return service.driftInterval > 0 && !service.suspend && state.suspended[service.name] == nil
+                        && !schedule.running && schedule.failures == 0
                         && state.seen[service.name] != nil && state.blocked[service.name] == nil
                         && (state.lastCompared[service.name] ?? now) + Double(service.driftInterval) <= now
                 }.map(\.name)

@@ -12,7 +12,10 @@ import WherryModel
 /// so waits do not hold applies up. Triggers for a running service coalesce. On graceful shutdown polling stops, no new reconcile starts, and the
 /// ones in flight finish before ``run()`` returns.
 public final class ReconcileLoop: Service, Sendable {
-    public let config: WherryConfig
+    /// The config in force: the one it was made with, or the last ``reload(_:)`` gave it.
+    public var config: WherryConfig { current.withLock { $0.config } }
+    /// The config and its generation (each reload adds one: the pollers restart on the new config).
+    let current: Mutex<(config: WherryConfig, generation: Int)>
     public let reconciler: Reconciler
     public let maxConcurrentServices: Int
     /// The apply slots (``maxConcurrentServices``) every reconcile takes from locate to its recorded inventory.
@@ -59,6 +62,8 @@ public final class ReconcileLoop: Service, Sendable {
         var blockedTriggers: [String: ReconcileTrigger] = [:]
         /// Services that have an inventory but are no longer configured, with how many objects they left.
         var orphans: [String: Int] = [:]
+        /// Services suspended at runtime (`wherry suspend`), with since when.
+        var suspended: [String: Date] = [:]
         /// Where work goes while ``run()`` runs.
         var input: AsyncStream<Work>.Continuation?
         /// Work asked for before ``run()`` started (a webhook as the server comes up): run first.
@@ -76,7 +81,7 @@ public final class ReconcileLoop: Service, Sendable {
         self.notify = notify
         emit = events
         self.metrics = metrics
-        self.config = config
+        current = Mutex((config, 0))
         self.reconciler = reconciler
         self.maxConcurrentServices = max(1, maxConcurrentServices)
         slots = AsyncSemaphore(permits: self.maxConcurrentServices)
@@ -96,6 +101,9 @@ public final class ReconcileLoop: Service, Sendable {
     /// The last branch head seen per repository key.
     public var heads: [String: Result<String, GitError>] { state.withLock { $0.heads } }
 
+    /// The commit each service last reconciled successfully at (applied, or found up to date) in this term.
+    public var reconciledRevisions: [String: String] { state.withLock { $0.seen } }
+
     /// The schedule of every service (running, failures, next retry).
     public var schedules: [String: ServiceSchedule] { state.withLock { $0.schedules } }
 
@@ -104,7 +112,8 @@ public final class ReconcileLoop: Service, Sendable {
     public var blocked: [String: String] {
         state.withLock { state in
             state.blocked.mapValues { name in
-                config.service(named: name)?.suspend == true ? "\(name) (suspended)" : name
+                config.service(named: name)?.suspend == true || state.suspended[name] != nil
+                    ? "\(name) (suspended)" : name
             }
         }
     }
@@ -143,6 +152,8 @@ public final class ReconcileLoop: Service, Sendable {
         }
         // Another leader may have applied meanwhile: the cluster's records are read again this term.
         reconciler.syncer.inventories.forgetRecorded()
+        // Before any work runs: a service suspended at runtime (by this or another replica) stays untouched.
+        await loadSuspensions()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Polling stops at graceful shutdown; then no new work is taken.
@@ -190,6 +201,17 @@ public final class ReconcileLoop: Service, Sendable {
 
     private func execute(_ item: Work) async {
         guard let service = config.services.first(where: { $0.name == item.service }) else { return }
+        // Suspended at runtime: not even a manual sync runs (the API refuses it); pending work is dropped.
+        if state.withLock({ $0.suspended[service.name] != nil }) {
+            let time = self.now
+            state.withLock { state in
+                if state.schedules[service.name, default: ServiceSchedule()].finished(succeeded: nil, now: time) != nil
+                {
+                    state.schedules[service.name]?.abandonRun()
+                }
+            }
+            return
+        }
         // Checked and marked under one lock, so a dependency finishing meanwhile sees this service waiting for it.
         let time = self.now
         let (waitingFor, first) = state.withLock { state -> (String?, Bool) in
@@ -216,7 +238,7 @@ public final class ReconcileLoop: Service, Sendable {
             emit(.waiting(service: service.name, dependency: dependency))
             // Run again when the dependency succeeds.
             if first {
-                let suspended = config.service(named: dependency)?.suspend == true
+                let suspended = isSuspended(dependency)
                 logger.info(
                     suspended
                         ? "Waiting for a dependency that is suspended: it runs once the dependency is resumed"

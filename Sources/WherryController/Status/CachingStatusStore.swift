@@ -1,3 +1,4 @@
+public import Foundation
 public import WherryModel
 
 /// A ``StatusStore`` in front of another that keeps every service's status in memory: the controller is the only
@@ -51,6 +52,14 @@ public actor CachingStatusStore: StatusStore {
         let removed = try await base.retainOnly(services)
         for service in removed { cache?[service] = nil }
         return removed
+    }
+
+    public func suspensions() async throws(StatusStoreError) -> [String: Date] {
+        try await base.suspensions()
+    }
+
+    public func setSuspended(_ service: String, since date: Date?) async throws(StatusStoreError) {
+        try await base.setSuspended(service, since: date)
     }
 
     private func loaded() async throws(StatusStoreError) -> [String: ServiceStatus] {

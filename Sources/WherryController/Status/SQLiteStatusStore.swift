@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import GRDB
 public import WherryModel
 
@@ -98,6 +98,12 @@ public final class SQLiteStatusStore: StatusStore {
             try db.execute(
                 sql: "UPDATE service_status SET last_write_at = last_applied_at, "
                     + "last_write_revision = last_applied_revision")
+        }
+        migrator.registerMigration("v3 17a: runtime suspension") { db in
+            try db.create(table: "suspension") { table in
+                table.primaryKey("service", .text)
+                table.column("suspended_at", .double).notNull()
+            }
         }
         return migrator
     }
@@ -247,6 +253,36 @@ public final class SQLiteStatusStore: StatusStore {
         }
     }
 
+    public func suspensions() async throws(StatusStoreError) -> [String: Date] {
+        do {
+            return try await pool.read { db in
+                var suspended: [String: Date] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT service, suspended_at FROM suspension") {
+                    suspended[row["service"]] = Date(timeIntervalSince1970: row["suspended_at"])
+                }
+                return suspended
+            }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
+    public func setSuspended(_ service: String, since date: Date?) async throws(StatusStoreError) {
+        do {
+            try await pool.write { db in
+                if let date {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO suspension (service, suspended_at) VALUES (?, ?)",
+                        arguments: [service, date.timeIntervalSince1970])
+                } else {
+                    try db.execute(sql: "DELETE FROM suspension WHERE service = ?", arguments: [service])
+                }
+            }
+        } catch {
+            throw Self.explain(error, path: path)
+        }
+    }
+
     public func forget(service: String) async throws(StatusStoreError) {
         do {
             try await pool.write { db in try Self.delete(service, in: db) }
@@ -271,11 +307,12 @@ public final class SQLiteStatusStore: StatusStore {
     /// Every service any table holds a row of.
     private static let everyService = """
         SELECT service FROM service_status UNION SELECT service FROM history UNION SELECT service FROM inventory
+        UNION SELECT service FROM suspension
         """
 
     /// Deletes a service's rows from every table.
     private static func delete(_ service: String, in db: Database) throws {
-        for table in ["service_status", "history", "inventory"] {
+        for table in ["service_status", "history", "inventory", "suspension"] {
             try db.execute(sql: "DELETE FROM \(table) WHERE service = ?", arguments: [service])
         }
     }

@@ -1,3 +1,4 @@
+public import Foundation
 public import WherryModel
 
 /// Where the controller keeps what it applied and what happened, per service, across restarts.
@@ -31,6 +32,12 @@ public protocol StatusStore: Sendable {
     /// orphaned ones, whose objects are still in the cluster); returns the services removed, by name.
     @discardableResult
     func retainOnly(_ services: Set<String>) async throws(StatusStoreError) -> [String]
+
+    /// The services suspended at runtime (`wherry suspend`, `POST .../suspend`), with when each was suspended.
+    func suspensions() async throws(StatusStoreError) -> [String: Date]
+
+    /// Records that `service` is suspended at runtime (at `date`), or no longer is (`date` nil).
+    func setSuspended(_ service: String, since date: Date?) async throws(StatusStoreError)
 }
 
 /// The state database could not be used; says which file and what to do.
@@ -47,8 +54,15 @@ public actor InMemoryStatusStore: StatusStore {
     private var current: [String: ServiceStatus] = [:]
     private var lines: [String: [HistoryEntry]] = [:]
     private var inventories: [String: Inventory] = [:]
+    private var suspended: [String: Date] = [:]
 
     public init() {}
+
+    public func suspensions() async throws(StatusStoreError) -> [String: Date] { suspended }
+
+    public func setSuspended(_ service: String, since date: Date?) async throws(StatusStoreError) {
+        suspended[service] = date
+    }
 
     public func record(_ attempt: ReconcileAttempt) async throws(StatusStoreError) {
         current[attempt.service] = StatusRules.status(after: attempt, previous: current[attempt.service])
@@ -75,11 +89,14 @@ public actor InMemoryStatusStore: StatusStore {
         current[service] = nil
         lines[service] = nil
         inventories[service] = nil
+        suspended[service] = nil
     }
 
     @discardableResult
     public func retainOnly(_ services: Set<String>) async throws(StatusStoreError) -> [String] {
-        let removed = Set(current.keys).union(lines.keys).union(inventories.keys).subtracting(services).sorted()
+        let removed = Set(current.keys).union(lines.keys).union(inventories.keys).union(suspended.keys).subtracting(
+            services
+        ).sorted()
         for service in removed { try await forget(service: service) }
         return removed
     }

@@ -12,7 +12,8 @@ public typealias HealthProbe = @Sendable ([InventoryEntry]) async -> [ObjectRef:
 /// templates (every value HTML-escaped) and follow the event stream; templates and assets are package resources,
 /// so it works offline with nothing else installed.
 public struct Dashboard: Sendable {
-    public let config: WherryConfig
+    /// The loop's config: the one in force, also after a reload.
+    public var config: WherryConfig { loop.config }
     public let store: any StatusStore
     public let loop: ReconcileLoop
     let library: MustacheLibrary
@@ -37,7 +38,6 @@ public struct Dashboard: Sendable {
         healthDeadline: Duration = .seconds(5)
     ) throws(DashboardError) {
         self.events = events
-        self.config = config
         self.store = store
         self.loop = loop
         self.tokenConfigured = tokenConfigured

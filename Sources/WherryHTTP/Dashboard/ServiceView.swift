@@ -11,11 +11,14 @@ public struct ControllerSnapshot: Sendable {
     /// Services waiting for a dependency, with the dependency.
     public var blocked: [String: String]
     public var orphans: [String: Int]
+    /// Services suspended at runtime (`wherry suspend`).
+    public var suspended: Set<String>
 
     public init(
         config: WherryConfig, statuses: [String: ServiceStatus], schedules: [String: ServiceSchedule] = [:],
-        blocked: [String: String] = [:], orphans: [String: Int] = [:]
+        blocked: [String: String] = [:], orphans: [String: Int] = [:], suspended: Set<String> = []
     ) {
+        self.suspended = suspended
         self.config = config
         self.statuses = statuses
         self.schedules = schedules
@@ -32,14 +35,16 @@ public struct ControllerSnapshot: Sendable {
         let statuses = try await store.statuses()
         return ControllerSnapshot(
             config: config, statuses: Dictionary(statuses.map { ($0.service, $0) }, uniquingKeysWith: { $1 }),
-            schedules: loop.schedules, blocked: loop.blocked, orphans: loop.orphans)
+            schedules: loop.schedules, blocked: loop.blocked, orphans: loop.orphans,
+            suspended: Set(loop.runtimeSuspensions.keys))
     }
 
     /// The state the API and the dashboard show: `suspended`, `reconciling`, `waiting`, the last result
     /// (`succeeded`, `failed`, `superseded`), or `pending` before the first attempt.
     public func state(of service: ServiceConfig) -> String {
         ServiceStates.state(
-            suspended: service.suspend, running: schedules[service.name]?.running == true,
+            suspended: service.suspend || suspended.contains(service.name),
+            running: schedules[service.name]?.running == true,
             waiting: blocked[service.name] != nil, lastResult: statuses[service.name]?.lastResult)
     }
 }

@@ -23,6 +23,11 @@ public struct ClusterInventory: Sendable {
     public static let label = "wherry.dev/inventory"
     /// The label naming the Wherry instance an inventory belongs to.
     public static let instanceLabel = "wherry.dev/instance"
+    /// The annotation saying a service is suspended at runtime (`wherry suspend`), with when (ISO 8601). Written by
+    /// the field manager ``suspensionManager`` only, so the inventory's own applies never remove it.
+    public static let suspendedAnnotation = "wherry.dev/suspended-at"
+    /// The field manager of ``suspendedAnnotation``.
+    public static let suspensionManager = "wherry-suspend"
 
     public init(
         api: any KubeAPI, namespace: String = defaultNamespace, fieldManager: String = "wherry", instance: String? = nil
@@ -163,6 +168,61 @@ public struct ClusterInventory: Sendable {
         }
     }
 
+    /// Marks a service as suspended at runtime since `date` (an annotation on its inventory ConfigMap, which is
+    /// created, empty, when the service was never applied), or no longer suspended (`date` nil). Survives a restart
+    /// with an empty state directory and a change of leader.
+    public func setSuspended(service: String, since date: String?) async throws(KubeAPIError) {
+        for attempt in 1...5 {
+            let current: JSONValue?
+            do {
+                current = try await api.get(path(service))
+            } catch  where error.isNotFound {
+                current = nil
+            }
+            guard var object = current?.objectValue else {
+                guard let date else { return }
+                var labels: JSONObject = [
+                    WherryLabels.managedBy: .string(WherryLabels.managedByValue), Self.label: .string(service),
+                ]
+                if let instance { labels[Self.instanceLabel] = .string(instance) }
+                let configMap: JSONValue = [
+                    "apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": [
+                        "name": .string(Self.configMapName(service: service)), "namespace": .string(namespace),
+                        "labels": .object(labels),
+                        "annotations": [Self.suspendedAnnotation: .string(date)],
+                    ],
+                    "data": ["service": .string(service), "revision": "", "entries": "", "digest": "", "pending": ""],
+                ]
+                do {
+                    do {
+                        _ = try await api.create(collection, object: configMap, fieldManager: Self.suspensionManager)
+                    } catch  where error.isNotFound {
+                        try await createNamespace()
+                        _ = try await api.create(collection, object: configMap, fieldManager: Self.suspensionManager)
+                    }
+                    return
+                } catch  where error.code == 409 && attempt < 5 {
+                    continue
+                }
+            }
+            var metadata = object["metadata"]?.objectValue ?? [:]
+            var annotations = metadata["annotations"]?.objectValue ?? [:]
+            if annotations[Self.suspendedAnnotation]?.stringValue == date { return }
+            annotations[Self.suspendedAnnotation] = date.map(JSONValue.string)
+            metadata["annotations"] = .object(annotations)
+            metadata["managedFields"] = nil
+            object["metadata"] = .object(metadata)
+            do {
+                // Conditional on the resourceVersion read: an inventory written meanwhile is read again.
+                _ = try await api.update(path(service), object: .object(object), fieldManager: Self.suspensionManager)
+                return
+            } catch  where (error.code == 409 || error.isNotFound) && attempt < 5 {
+                continue
+            }
+        }
+    }
+
     /// The error for an inventory that another writer changed since it was read.
     static func changedMeanwhile(_ service: String, request: String) -> KubeAPIError {
         KubeAPIError(
@@ -190,7 +250,8 @@ public struct ClusterInventory: Sendable {
             digest: configMap["data"]?["digest"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             pending: Inventory.parse(configMap["data"]?["pending"]?.stringValue ?? "").0,
             resourceVersion: configMap["metadata"]?["resourceVersion"]?.stringValue,
-            instance: configMap["metadata"]?["labels"]?[instanceLabel]?.stringValue)
+            instance: configMap["metadata"]?["labels"]?[instanceLabel]?.stringValue,
+            suspendedAt: configMap["metadata"]?["annotations"]?[suspendedAnnotation]?.stringValue)
     }
 }
 
@@ -209,12 +270,15 @@ public struct StoredInventory: Sendable, Hashable {
     public var resourceVersion: String?
     /// The Wherry instance it is labelled with; `nil` for one written before instances (or without one).
     public var instance: String?
+    /// When the service was suspended at runtime (``ClusterInventory/suspendedAnnotation``), `nil` when it is not.
+    public var suspendedAt: String?
 
     public init(
         inventory: Inventory, revision: String = "", digest: String? = nil, pending: Inventory = Inventory(),
-        resourceVersion: String? = nil, instance: String? = nil
+        resourceVersion: String? = nil, instance: String? = nil, suspendedAt: String? = nil
     ) {
         self.instance = instance
+        self.suspendedAt = suspendedAt
         self.inventory = inventory
         self.revision = revision
         self.digest = digest

@@ -1,0 +1,60 @@
+import Logging
+import WherryModel
+
+/// What a config reload changed.
+public struct ConfigReload: Sendable, Hashable {
+    /// Services new in the config: they start now.
+    public var added: [String] = []
+    /// Services gone from the config: their objects are left in place and reported orphaned (never pruned).
+    public var removed: [String] = []
+    /// Services whose settings changed: they are applied again.
+    public var changed: [String] = []
+    /// Whether anything else changed (repositories, `poll_interval`, ...).
+    public var settingsChanged = false
+
+    public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty && !settingsChanged }
+}
+
+extension ReconcileLoop {
+    /// Puts `new` in force: pollers restart on it, new services start, changed ones are applied again, and removed
+    /// ones are reported orphaned (their objects stay). A reconcile in flight finishes on the config it began with.
+    @discardableResult
+    public func reload(_ new: WherryConfig) -> ConfigReload {
+        let old = config
+        var report = ConfigReload()
+        let before = Dictionary(old.services.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        let after = Dictionary(new.services.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        report.added = after.keys.filter { before[$0] == nil }.sorted()
+        report.removed = before.keys.filter { after[$0] == nil }.sorted()
+        report.changed = after.keys.filter { name in
+            guard let previous = before[name] else { return false }
+            return previous != after[name]
+                || old.repository(for: previous) != new.repository(for: after[name]!)
+        }.sorted()
+        // Of the other settings, these are followed (the rest, such as the listen address or api_token_env, are read
+        // at start only).
+        report.settingsChanged = old.repositories != new.repositories || old.pollInterval != new.pollInterval
+        guard !report.isEmpty else { return report }
+        current.withLock { current in
+            current.config = new
+            current.generation += 1
+        }
+        state.withLock { state in
+            for name in report.removed {
+                state.suspended[name] = nil
+                state.blocked[name] = nil
+                state.blockedTriggers[name] = nil
+            }
+        }
+        logger.notice(
+            "Config reloaded",
+            metadata: [
+                "wherry.added": "\(report.added.joined(separator: ", "))",
+                "wherry.removed": "\(report.removed.joined(separator: ", "))",
+                "wherry.changed": "\(report.changed.joined(separator: ", "))",
+            ])
+        // New services are found by the pollers' first look; changed ones apply even if Git did not move.
+        for name in report.changed where !isSuspended(name) { enqueue(name, .manual, newCommit: true) }
+        return report
+    }
+}
