@@ -198,7 +198,12 @@ struct DiffCommand: AsyncParsableCommand {
     {
         let service = rendered.service
         guard service.prune else { return [] }
-        let previous = try await syncer.inventories.load(service: service.name).inventory
+        let stored = try await syncer.inventories.load(service: service.name)
+        if let foreign = syncer.inventories.foreignOwner(of: service.name, stored) {
+            Terminal.error("prune of service \(service.name) not shown: \(foreign)")
+            return []
+        }
+        let previous = stored.inventory
         let candidates = previous.subtracting(try await syncer.inventory(of: rendered))
         let pruned = await syncer.prune(
             candidates, service: service.name, propagation: service.prunePropagation, dryRun: true, claims: claims)

@@ -71,23 +71,21 @@ struct PruneCommand: AsyncParsableCommand {
         do {
             stored = try await inventories.load(service: service)
         } catch {
-            Terminal.error("cannot read the inventory of service \(service): \(error)")
-            throw ExitStatus.failure.code
+            await api.shutdown()
+            refuse("cannot read the inventory of service \(service): \(error)")
         }
         let inventory = stored.inventory
         if let foreign = inventories.foreignOwner(of: service, stored) {
             await api.shutdown()
-            Terminal.error("\(foreign); nothing was pruned")
-            throw ExitStatus.failure.code
+            refuse("\(foreign); nothing was pruned")
         }
         if !inventory.isEmpty, stored.instance == nil, stored.resourceVersion != nil, !adopt {
             await api.shutdown()
-            Terminal.error(
+            refuse(
                 "the inventory of service \(service) (ConfigMap \(inventories.cluster.location(of: service))) carries "
                     + "no wherry.dev/instance label: it was written before instances, by any config using namespace "
                     + "\(kube.namespace), so it may be another config's; nothing was pruned. If it is this config's "
                     + "(instance '\(config.instance)'), run the same command with --adopt")
-            throw ExitStatus.failure.code
         }
         guard !inventory.isEmpty else {
             await api.shutdown()
@@ -154,6 +152,13 @@ struct PruneCommand: AsyncParsableCommand {
             Terminal.error("warning: the recorded state of service \(service) was not removed: \(error)")
             return false
         }
+    }
+
+    /// Says why nothing was pruned (on stdout too, as the JSON document, with `--output json`) and exits 1.
+    private func refuse(_ message: String) -> Never {
+        Terminal.error(message)
+        if output == .json { print(document(objects: [], errors: [JSONReport.error(message)]).prettyJSONString()) }
+        Foundation.exit(ExitStatus.failure.rawValue)
     }
 
     /// Every object of the prune, failures included, as report objects.

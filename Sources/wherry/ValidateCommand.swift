@@ -133,9 +133,11 @@ struct ValidateCommand: AsyncParsableCommand {
             renderer: options.serviceRenderer(for: config),
             manager: ResourceManager(api: api, logger: Logger(label: "wherry.apply")),
             concurrency: kube.concurrency, defaultNamespace: clientConfig.namespace,
-            inventories: kube.inventories(api))
+            inventories: kube.inventories(api, config: config))
+        // Manifests are checked, not what a prune would do: a prune refusal is not an invalid manifest.
         let outcomes = await syncer.syncAll(
-            config.services, in: config, dryRun: true, servicesAtOnce: kube.maxConcurrentServices ?? 16)
+            config.services, in: config, dryRun: true, allowMassPrune: true, noPrune: true,
+            servicesAtOnce: kube.maxConcurrentServices ?? 16)
         await api.shutdown()
         var reports: [JSONValue] = []
         var unreadable = 0

@@ -20,7 +20,7 @@ extension RepositoryConfig {
                 + "ssh_key_file"
         }
         guard error.kind == .authenticationFailed else { return nil }
-        let status = text.contains("403") ? 403 : 401
+        let status = text.contains("error: 403") ? 403 : 401
         guard let token else {
             return "the remote asks for credentials (HTTP \(status)) and repository \(key) has none; set token_env "
                 + "or token_file on it (or use an SSH URL with ssh_key_file)"

@@ -193,6 +193,12 @@ public enum InstallManifests {
         if let name = config["api_token_env"]?.stringValue { fromEnvironment(name, "the manual sync API token") }
         if let name = config["webhook_secret_env"]?.stringValue { fromEnvironment(name, "the GitHub webhook secret") }
         if config["state_dir"] != nil { config["state_dir"] = Optional<JSONValue>.none }
+        // The installed file is always gitops-config.yaml: without this, the controller would be instance
+        // `gitops-config` while `wherry sync -c prod.yaml` on a laptop is `prod`, and each would refuse the other's
+        // inventories. The instance the config file's own name gives is written down.
+        if config["instance"] == nil {
+            config["instance"] = .string(WherryConfig.defaultInstance(file: configFile))
+        }
         if let directory = config["artifacts_dir"]?.stringValue {
             warnings.append(
                 "artifacts_dir \(directory) must exist inside the Pod; mount a volume there (the install does not)")

@@ -100,10 +100,16 @@ public struct InventoryKeeper: Sendable {
     ///
     /// With an instance, only that instance's inventories count: another config's services (labelled with its
     /// instance, or written before instances and not configured here) are never this config's orphans.
+    ///
+    /// An inventory without an instance label (written before instances) that no service of `config` has is listed
+    /// too: it may be this config's service removed before the upgrade, and hiding it would leave its objects behind
+    /// unseen; `wherry prune` refuses it without `--adopt` (it may be another config's). The read never touches what
+    /// ``recordedDigest(of:)`` remembers: a LIST that began before a concurrent save must not put the older
+    /// inventory back.
     public func orphans(in config: WherryConfig) async throws(KubeAPIError) -> [String: Inventory] {
         let configured = Set(config.services.map(\.name))
-        return try await loadAll().filter { service, stored in
-            !configured.contains(service) && !stored.inventory.isEmpty && owned(stored)
+        return try await cluster.loadAll().filter { service, stored in
+            !configured.contains(service) && !stored.inventory.isEmpty && (owned(stored) || stored.instance == nil)
         }.mapValues(\.inventory)
     }
 
