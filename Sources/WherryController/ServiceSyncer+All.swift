@@ -95,7 +95,8 @@ extension ServiceSyncer {
         do {
             return .synced(try await apply(rendered, options: options))
         } catch {
-            return .failed(error)
+            // As the controller's reconciles do: a server message quoting a decrypted value never reaches the output.
+            return .failed(error.redacting(rendered.plaintextValues))
         }
     }
 }

@@ -30,7 +30,12 @@ extension StatusAPI {
         let stored: StoredInventory
         var note: String?
         do {
-            stored = try await syncer.inventories.load(service: service)
+            // Straight from the cluster: a request must never change what the reconciler remembers of inventories.
+            if let inCluster = try await syncer.inventories.cluster.load(service: service) {
+                stored = inCluster
+            } else {
+                stored = StoredInventory(inventory: (try? await store.inventory(of: service)) ?? Inventory())
+            }
         } catch {
             // The cluster's inventory cannot be read: the store's copy still says what was applied.
             stored = StoredInventory(inventory: (try? await store.inventory(of: service)) ?? Inventory())

@@ -17,7 +17,8 @@ struct RenderCommand: AsyncParsableCommand {
             (app.kubernetes.io/managed-by: wherry, wherry.dev/service: <name>). No cluster is contacted. Objects \
             decrypted from SOPS show their encrypted values as *** unless --show-secrets is given. Objects are printed in \
             apply order (CustomResourceDefinitions, Namespaces and ClusterRoles first, file order otherwise), so the \
-            output can be piped to kubectl apply -f - on a first install.
+            output can be piped to kubectl apply -f - on a first install (custom resources whose CRD is in the same \
+            stream need a second apply: kubectl cannot map them until the CRD is established).
 
             Examples:
               wherry render -c gitops-config.yaml

@@ -272,6 +272,33 @@ struct SecretsReconcileTests {
         }
     }
 
+    @Test("the CLI's path (syncAll, as sync, diff and validate --server use it) masks a quoted decrypted value too")
+    func serverEchoIsRedactedInSyncAll() async throws {
+        try await withKeys { key, _, remote, cache in
+            try await remote.commit(["app/secret.enc.yaml": try await key.encrypt(Self.secret(Self.plaintext))])
+            let text = """
+                github_configs:
+                  r: {url: \(remote.fileURL), decryption: {provider: sops, age_key_file: \(key.file)}}
+                services:
+                  - {name: app, github: r, k8s_yaml_dir: app}
+                """
+            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            try await TestReconciler.withClient { api, server in
+                server.failNext(
+                    10, status: 422, message: "admission webhook denied: value \"\(Self.plaintext)\" is weak"
+                ) { $0.method == "PATCH" && $0.path.contains("/secrets/") }
+                let reconciler = TestReconciler.make(api: api, cache: cache, store: InMemoryStatusStore())
+                let outcomes = await reconciler.syncer.syncAll(config.services, in: config)
+                guard case .failed(let error)? = outcomes.first else {
+                    Issue.record("the refused Secret did not fail its service: \(outcomes)")
+                    return
+                }
+                #expect(error.description.contains("admission webhook denied: value \"***\""))
+                #expect(!error.description.contains(Self.plaintext))
+            }
+        }
+    }
+
     @Test("a new age key changes the render digest (so a rotation is applied again); the digest hides the key")
     func keyRotationChangesDigest() async throws {
         try await withKeys { key, rotated, remote, cache in try await keyRotation(key, rotated, remote, cache) }
