@@ -4,6 +4,7 @@ import Logging
 import Synchronization
 import WherryController
 import WherryKube
+import WherryModel
 
 /// How commands that talk to a cluster reach it.
 struct KubeOptions: ParsableArguments {
@@ -64,7 +65,19 @@ struct KubeOptions: ParsableArguments {
         _ api: any KubeAPI, config: WherryConfig? = nil, store: (any StatusStore)? = nil
     ) -> InventoryKeeper {
         InventoryKeeper(
-            cluster: ClusterInventory(api: api, namespace: namespace, instance: config?.instance), store: store)
+            cluster: ClusterInventory(
+                api: api, namespace: namespace, instance: config?.instance,
+                sources: config.map(Self.sources) ?? [:]),
+            store: store)
+    }
+
+    /// Each configured service's repository URL, without credentials (what its inventory records).
+    static func sources(_ config: WherryConfig) -> [String: String] {
+        var sources: [String: String] = [:]
+        for service in config.services {
+            if let url = config.repository(for: service)?.url { sources[service.name] = URLRedaction.redact(url) }
+        }
+        return sources
     }
 
     /// The external applier the config selects, installed (downloaded, checked); `nil` for the native one. An

@@ -87,6 +87,16 @@ struct PruneCommand: AsyncParsableCommand {
                     + "\(kube.namespace), so it may be another config's; nothing was pruned. If it is this config's "
                     + "(instance '\(config.instance)'), run the same command with --adopt")
         }
+        let used = Set(config.repositories.map { URLRedaction.redact($0.url) })
+        if !inventory.isEmpty, let source = stored.source, !used.contains(source), !adopt {
+            await api.shutdown()
+            refuse(
+                "the inventory of service \(service) was written from repository \(source), which this config "
+                    + "(instance '\(config.instance)') does not use: it may be another config's service whose config "
+                    + "has the same instance name (the file name, unless `instance:` is set); nothing was pruned. If it "
+                    + "is this config's service (its repository was removed with it), run the same command with "
+                    + "--adopt; otherwise give each config its own `instance:`")
+        }
         guard !inventory.isEmpty else {
             await api.shutdown()
             // Nothing in the cluster: a stale row in the state store must not keep naming it as orphaned.

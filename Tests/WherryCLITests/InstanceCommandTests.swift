@@ -127,4 +127,44 @@ struct InstanceCommandTests {
             #expect(Self.inventory(server, "web")?["metadata"]?["labels"]?["wherry.dev/instance"] == "a")
         }
     }
+
+    @Test("same file name, other repository: the other config's orphan is not pruned without --adopt")
+    func sameFileName() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remoteA = try await GitRemoteFixture()
+            let remoteB = try await GitRemoteFixture()
+            let work = try TemporaryDirectory(prefix: "instance")
+            defer { remoteA.remove(); remoteB.remove(); work.remove() }
+            try await remoteA.commit(["web/a.yaml": Self.configMap("web-a"), "other/o.yaml": Self.configMap("other-o")])
+            try await remoteB.commit(["api/b.yaml": Self.configMap("api-b")])
+            let kubeconfig = try CLI.writeKubeconfig(in: work, server: server.baseURL)
+            let a = try work.write(
+                "team-a/gitops-config.yaml",
+                "github_configs:\n  r: {url: \(remoteA.fileURL)}\nservices:\n  - {name: web, github: r, k8s_yaml_dir: web}\n"
+            )
+            let b = try work.write(
+                "team-b/gitops-config.yaml",
+                "github_configs:\n  r: {url: \(remoteB.fileURL)}\nservices:\n  - {name: api, github: r, k8s_yaml_dir: api}\n"
+            )
+            #expect(try await CLI.run(["sync", "-c", a, "--kubeconfig", kubeconfig]).exitCode == 0)
+            #expect(
+                Self.inventory(server, "web")?["metadata"]?["annotations"]?["wherry.dev/repository"]
+                    == .string(remoteA.fileURL))
+
+            let prune = try await CLI.run(["prune", "-c", b, "--kubeconfig", kubeconfig, "--service", "web"])
+            #expect(prune.exitCode == 1, "\(prune.all)")
+            #expect(prune.stderr.contains("which this config (instance 'gitops-config') does not use"), "\(prune.all)")
+            #expect(prune.stderr.contains("--adopt"), "\(prune.all)")
+            #expect(server.object(resource: "configmaps", namespace: "default", name: "web-a") != nil)
+
+            // The config that wrote it prunes it as before, once it no longer has the service.
+            _ = try work.write(
+                "team-a/gitops-config.yaml",
+                "github_configs:\n  r: {url: \(remoteA.fileURL)}\nservices:\n  - {name: other, github: r, k8s_yaml_dir: other}\n"
+            )
+            let own = try await CLI.run(["prune", "-c", a, "--kubeconfig", kubeconfig, "--service", "web"])
+            #expect(own.exitCode == 0, "\(own.all)")
+            #expect(server.object(resource: "configmaps", namespace: "default", name: "web-a") == nil)
+        }
+    }
 }

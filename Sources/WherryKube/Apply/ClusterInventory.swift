@@ -16,6 +16,8 @@ public struct ClusterInventory: Sendable {
     /// The Wherry instance whose inventories these are (label `wherry.dev/instance`, written on every save); `nil`:
     /// none (inventories are written without it).
     public let instance: String?
+    /// Each service's repository URL (without credentials), written on its inventory as ``sourceAnnotation``.
+    public let sources: [String: String]
 
     /// The default for `--namespace`.
     public static let defaultNamespace = "wherry-system"
@@ -28,10 +30,15 @@ public struct ClusterInventory: Sendable {
     public static let suspendedAnnotation = "wherry.dev/suspended-at"
     /// The field manager of ``suspendedAnnotation``.
     public static let suspensionManager = "wherry-suspend"
+    /// The annotation naming the repository (URL without credentials) a service's inventory was written from: a
+    /// prune of an orphan from a repository the config does not use asks for `--adopt` (it may be another config's).
+    public static let sourceAnnotation = "wherry.dev/repository"
 
     public init(
-        api: any KubeAPI, namespace: String = defaultNamespace, fieldManager: String = "wherry", instance: String? = nil
+        api: any KubeAPI, namespace: String = defaultNamespace, fieldManager: String = "wherry",
+        instance: String? = nil, sources: [String: String] = [:]
     ) {
+        self.sources = sources
         self.api = api
         self.namespace = namespace
         self.fieldManager = fieldManager
@@ -112,6 +119,7 @@ public struct ClusterInventory: Sendable {
             "name": .string(Self.configMapName(service: service)), "namespace": .string(namespace),
             "labels": .object(labels),
         ]
+        if let source = sources[service] { metadata["annotations"] = [Self.sourceAnnotation: .string(source)] }
         let stored: JSONValue
         if let resourceVersion = replacing?.resourceVersion {
             // Apply with the resourceVersion read: the server refuses it (409) when the ConfigMap changed meanwhile.
@@ -251,7 +259,8 @@ public struct ClusterInventory: Sendable {
             pending: Inventory.parse(configMap["data"]?["pending"]?.stringValue ?? "").0,
             resourceVersion: configMap["metadata"]?["resourceVersion"]?.stringValue,
             instance: configMap["metadata"]?["labels"]?[instanceLabel]?.stringValue,
-            suspendedAt: configMap["metadata"]?["annotations"]?[suspendedAnnotation]?.stringValue)
+            suspendedAt: configMap["metadata"]?["annotations"]?[suspendedAnnotation]?.stringValue,
+            source: configMap["metadata"]?["annotations"]?[sourceAnnotation]?.stringValue)
     }
 }
 
@@ -272,11 +281,14 @@ public struct StoredInventory: Sendable, Hashable {
     public var instance: String?
     /// When the service was suspended at runtime (``ClusterInventory/suspendedAnnotation``), `nil` when it is not.
     public var suspendedAt: String?
+    /// The repository it was written from (``ClusterInventory/sourceAnnotation``); `nil` when not recorded.
+    public var source: String?
 
     public init(
         inventory: Inventory, revision: String = "", digest: String? = nil, pending: Inventory = Inventory(),
-        resourceVersion: String? = nil, instance: String? = nil, suspendedAt: String? = nil
+        resourceVersion: String? = nil, instance: String? = nil, suspendedAt: String? = nil, source: String? = nil
     ) {
+        self.source = source
         self.instance = instance
         self.suspendedAt = suspendedAt
         self.inventory = inventory
