@@ -177,6 +177,8 @@ let package = Package(
             dependencies: [
                 "WherryController", "WherryRender", "WherryTesting", "WherryScenarios",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                // Only to turn a state database back into what an older Wherry wrote (migration tests).
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

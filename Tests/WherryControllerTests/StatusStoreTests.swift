@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import WherryController
 import WherryModel
@@ -164,6 +165,37 @@ struct StatusStoreTests {
         let reopened = try SQLiteStatusStore(directory: directory.path)
         #expect(try await reopened.status(of: "web")?.lastWriteAt == Date(timeIntervalSince1970: 200))
         #expect(try await reopened.history(of: "web").first?.drifted == ["ConfigMap/web/a"])
+    }
+
+    @Test("a database an older Wherry wrote (before the last-write and suspension migrations) opens with everything")
+    func migratesAnOlderDatabase() async throws {
+        let directory = try TemporaryDirectory(prefix: "state")
+        defer { directory.remove() }
+        do {
+            let store = try SQLiteStatusStore(directory: directory.path)
+            try await store.record(attempt("aaa", .succeeded, at: 100))
+            try await store.record(attempt("bbb", .failed, error: "boom", at: 200))
+        }
+        // Back to the schema before the 17a and 17b migrations: their columns, table and records gone.
+        let queue = try DatabaseQueue(path: directory.path + "/" + SQLiteStatusStore.fileName)
+        try await queue.write { db in
+            try db.execute(sql: "ALTER TABLE service_status DROP COLUMN last_write_at")
+            try db.execute(sql: "ALTER TABLE service_status DROP COLUMN last_write_revision")
+            try db.execute(sql: "ALTER TABLE history DROP COLUMN drifted")
+            try db.execute(sql: "DROP TABLE suspension")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE '%17a%' OR identifier LIKE '%17b%'")
+        }
+        try queue.close()
+
+        let reopened = try SQLiteStatusStore(directory: directory.path)
+        let status = try #require(try await reopened.status(of: "web"))
+        #expect(status.lastAppliedRevision == "aaa")
+        #expect(status.lastResult == .failed && status.lastError == "boom")
+        // Before the migration every success counted as a write: the last success is the best estimate.
+        #expect(status.lastWriteAt == Date(timeIntervalSince1970: 100) && status.lastWriteRevision == "aaa")
+        #expect(try await reopened.history(of: "web").map(\.revision) == ["bbb", "aaa"])
+        try await reopened.record(attempt("ccc", .succeeded, at: 300))
+        #expect(try await reopened.status(of: "web")?.lastWriteRevision == "ccc")
     }
 
     @Test("what was recorded survives reopening the file")
