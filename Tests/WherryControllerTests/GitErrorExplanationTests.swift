@@ -27,6 +27,15 @@ struct GitErrorExplanationTests {
                 + "(known_hosts_file sets the file)")
     }
 
+    @Test("an unknown host key on another port says how to scan that port")
+    func unknownHostKeyOnPort() {
+        let error = GitError(
+            kind: .unreachable, operation: "ls-remote", remote: "ssh://git@git.example.com:2222/app.git",
+            message: "Host key verification failed.; Could not read from remote repository.")
+        let text = repository(url: "ssh://git@git.example.com:2222/app.git").explain(error) ?? ""
+        #expect(text.contains("ssh-keyscan -p 2222 git.example.com >> ~/.ssh/known_hosts"), "\(text)")
+    }
+
     @Test("a refused SSH key names the key file")
     func refusedKey() {
         let error = GitError(

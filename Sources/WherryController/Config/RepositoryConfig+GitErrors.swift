@@ -11,8 +11,10 @@ extension RepositoryConfig {
         {
             let file = knownHostsFile ?? "~/.ssh/known_hosts"
             let host = Self.sshHost(url) ?? "the server"
+            let port = Self.sshPort(url)
+            let scan = port.map { "ssh-keyscan -p \($0) \(host)" } ?? "ssh-keyscan \(host)"
             return "the SSH host key of \(host) is not trusted (it is not in \(file), or it changed); check its "
-                + "fingerprint, then add it: ssh-keyscan \(host) >> \(file) (known_hosts_file sets the file)"
+                + "fingerprint, then add it: \(scan) >> \(file) (known_hosts_file sets the file)"
         }
         if text.contains("permission denied (publickey") {
             let key = sshKeyFile.map { "the key \($0) (ssh_key_file)" } ?? "the SSH key"
@@ -33,6 +35,17 @@ extension RepositoryConfig {
             }
         return "the remote refused the credentials from \(source) (HTTP \(status)); check the token and its "
             + "repository access"
+    }
+
+    /// The port of `ssh://git@host:2222/o/r.git` when it is not 22; `nil` otherwise (scp-like URLs have none).
+    static func sshPort(_ url: String) -> String? {
+        guard url.hasPrefix("ssh://") else { return nil }
+        var rest = url.dropFirst("ssh://".count)
+        if let at = rest.firstIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        guard let authority = rest.split(separator: "/").first else { return nil }
+        let parts = authority.split(separator: ":")
+        guard parts.count == 2, parts[1] != "22", parts[1].allSatisfy(\.isNumber) else { return nil }
+        return String(parts[1])
     }
 
     /// `github.com` of `git@github.com:o/r.git` or `ssh://git@github.com:22/o/r.git`; `nil` for other URLs.
