@@ -12,6 +12,12 @@ struct Wherry: AsyncParsableCommand {
             Reads the Simple GitOps gitops-config.yaml (github_configs, services, poll_interval, ...).
 
             Exit codes: 0 ok, 1 failure, 2 usage or configuration error.
+
+            Examples:
+              wherry render -c gitops-config.yaml
+              wherry sync -c gitops-config.yaml --dry-run
+              wherry run -c gitops-config.yaml --listen 127.0.0.1:8080
+              wherry status --server 127.0.0.1:8080
             """,
         version: WherryVersion.current,
         subcommands: [
@@ -57,7 +63,12 @@ enum ExitStatus: Int32 {
 
 /// `wherry version`.
 struct VersionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print Wherry's version.")
+    static let configuration = CommandConfiguration(
+        commandName: "version", abstract: "Print Wherry's version.",
+        discussion: """
+            Examples:
+              wherry version
+            """)
 
     func run() {
         print("wherry \(WherryVersion.current)")

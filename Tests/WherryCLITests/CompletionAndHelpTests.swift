@@ -23,7 +23,8 @@ struct CompletionAndHelpTests {
     @Test(
         "every command's --help has an Examples block",
         arguments: [
-            "render", "validate", "diff", "sync", "run", "status", "prune", "install", "completion", "check",
+            "render", "validate", "diff", "sync", "run", "status", "prune", "install", "completion", "check", "tree",
+            "history", "events", "reconcile", "suspend", "resume", "wait", "version",
         ])
     func examples(command: String) async throws {
         let out = try await CLI.run([command, "--help"])
