@@ -40,6 +40,8 @@ struct OverviewPage: Sendable {
     struct Orphan: Sendable {
         var orphanName: String
         var objects: Int
+        /// The `wherry prune` command, with the flags that reach the same config and namespace.
+        var pruneCommand: String
     }
 
     var title = "Wherry"
@@ -100,7 +102,12 @@ struct OverviewPage: Sendable {
                 commitURL: CommitLink.url(repository: repository.url, revision: commit))
         }
         hasRepos = !repos.isEmpty
-        orphans = snapshot.orphans.sorted { $0.key < $1.key }.map { Orphan(orphanName: $0.key, objects: $0.value) }
+        orphans = snapshot.orphans.sorted { $0.key < $1.key }.map {
+            Orphan(
+                orphanName: $0.key, objects: $0.value,
+                pruneCommand: OrphanHint.command(
+                    service: $0.key, config: config.file, namespace: snapshot.inventoryNamespace))
+        }
         hasOrphans = !orphans.isEmpty
         generated = Self.iso(now)
         states = ServiceStates.order

@@ -13,6 +13,8 @@ public struct ControllerSnapshot: Sendable {
     public var orphans: [String: Int]
     /// Services suspended at runtime (`wherry suspend`).
     public var suspended: Set<String>
+    /// Where the inventories are (`--namespace`), for the prune command an orphan's hint gives.
+    public var inventoryNamespace = "wherry-system"
 
     public init(
         config: WherryConfig, statuses: [String: ServiceStatus], schedules: [String: ServiceSchedule] = [:],
@@ -33,10 +35,12 @@ public struct ControllerSnapshot: Sendable {
         -> ControllerSnapshot
     {
         let statuses = try await store.statuses()
-        return ControllerSnapshot(
+        var snapshot = ControllerSnapshot(
             config: config, statuses: Dictionary(statuses.map { ($0.service, $0) }, uniquingKeysWith: { $1 }),
             schedules: loop.schedules, blocked: loop.blocked, orphans: loop.orphans,
             suspended: Set(loop.runtimeSuspensions.keys))
+        snapshot.inventoryNamespace = loop.reconciler.syncer.inventories.cluster.namespace
+        return snapshot
     }
 
     /// The state the API and the dashboard show: `suspended`, `reconciling`, `waiting`, the last result
