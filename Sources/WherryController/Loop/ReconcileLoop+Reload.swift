@@ -40,6 +40,9 @@ extension ReconcileLoop {
             current.generation += 1
         }
         state.withLock { state in
+            // A run of a removed service, queued or in flight, forgets it when it ends (``execute``); of the others
+            // nothing is kept: no retry of a failure, and a service added back starts afresh.
+            for name in report.removed where state.schedules[name]?.running != true { state.forget(name) }
             for name in report.removed {
                 state.suspended[name] = nil
                 state.blocked[name] = nil

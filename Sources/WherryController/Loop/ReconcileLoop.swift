@@ -69,6 +69,19 @@ public final class ReconcileLoop: Service, Sendable {
         /// Work asked for before ``run()`` started (a webhook as the server comes up): run first.
         var queued: [Work] = []
         var stopping = false
+
+        /// Drops what is known of a service no longer configured: its schedule (a run, a pending trigger, a
+        /// backoff), the commits it was seen and attempted at, and what it waited for.
+        mutating func forget(_ name: String) {
+            schedules[name] = nil
+            seen[name] = nil
+            attempted[name] = nil
+            lastCompared[name] = nil
+            notifiedError[name] = nil
+            suspended[name] = nil
+            blocked[name] = nil
+            blockedTriggers[name] = nil
+        }
     }
 
     public init(
@@ -200,7 +213,11 @@ public final class ReconcileLoop: Service, Sendable {
     }
 
     private func execute(_ item: Work) async {
-        guard let service = config.services.first(where: { $0.name == item.service }) else { return }
+        guard let service = config.services.first(where: { $0.name == item.service }) else {
+            // Removed from the config meanwhile: its run ends here, so the service runs again if it is added back.
+            state.withLock { $0.forget(item.service) }
+            return
+        }
         // Suspended at runtime: not even a manual sync runs (the API refuses it); pending work is dropped.
         if state.withLock({ $0.suspended[service.name] != nil }) {
             let time = self.now
@@ -293,6 +310,11 @@ public final class ReconcileLoop: Service, Sendable {
                 state.attempted[service.name] = commit
             }
             if case .applied = outcome { state.lastCompared[service.name] = now }
+            // Removed from the config while it ran: nothing of it is kept (a failure is not retried).
+            guard config.service(named: service.name) != nil else {
+                state.forget(service.name)
+                return (nil, [])
+            }
             let next = state.schedules[service.name, default: ServiceSchedule()].finished(
                 succeeded: succeeded, now: now, jitter: Double.random(in: -0.1...0.1),
                 policy: outcome.refusedCommit != nil ? .untilNewCommit : service.retry ?? .standard)
