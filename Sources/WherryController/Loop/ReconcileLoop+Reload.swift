@@ -26,14 +26,17 @@ extension ReconcileLoop {
         let after = Dictionary(new.services.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
         report.added = after.keys.filter { before[$0] == nil }.sorted()
         report.removed = before.keys.filter { after[$0] == nil }.sorted()
+        // Where an entry is written (its line) is not a setting: a comment added above it changes nothing.
         report.changed = after.keys.filter { name in
-            guard let previous = before[name] else { return false }
-            return previous != after[name]
-                || old.repository(for: previous) != new.repository(for: after[name]!)
+            guard let previous = before[name], let next = after[name] else { return false }
+            return previous.unlocated != next.unlocated
+                || old.repository(for: previous)?.unlocated != new.repository(for: next)?.unlocated
         }.sorted()
         // Of the other settings, these are followed (the rest, such as the listen address or api_token_env, are read
         // at start only).
-        report.settingsChanged = old.repositories != new.repositories || old.pollInterval != new.pollInterval
+        report.settingsChanged =
+            old.repositories.map(\.unlocated) != new.repositories.map(\.unlocated)
+            || old.pollInterval != new.pollInterval
         guard !report.isEmpty else { return report }
         current.withLock { current in
             current.config = new
@@ -57,7 +60,27 @@ extension ReconcileLoop {
                 "wherry.changed": "\(report.changed.joined(separator: ", "))",
             ])
         // New services are found by the pollers' first look; changed ones apply even if Git did not move.
-        for name in report.changed where !isSuspended(name) { enqueue(name, .manual, newCommit: true) }
+        for name in report.changed where !isSuspended(name) { enqueue(name, .config, newCommit: true) }
         return report
+    }
+}
+
+extension ServiceConfig {
+    /// The settings alone, without where they were written.
+    var unlocated: ServiceConfig {
+        var copy = self
+        copy.location = SourceLocation(file: "")
+        copy.decryption?.location = SourceLocation(file: "")
+        return copy
+    }
+}
+
+extension RepositoryConfig {
+    /// The settings alone, without where they were written.
+    var unlocated: RepositoryConfig {
+        var copy = self
+        copy.location = SourceLocation(file: "")
+        copy.decryption?.location = SourceLocation(file: "")
+        return copy
     }
 }
