@@ -129,6 +129,13 @@ struct ControllerEvents {
 
 /// One line about a finished reconcile: `succeeded at 1a2b3c4d5e6f (2 created, 1 configured)`, or the error.
 enum ReconcileSummary {
+    /// Whether a finished reconcile's result counts as done: `succeeded`, `unchanged`, or `superseded` (applied; a
+    /// newer commit runs next). `failed`, `cancelled` (the controller stopped or lost its lease), `suspended`, and
+    /// a result this version does not know, are not.
+    static func succeeded(_ data: JSONValue) -> Bool {
+        ["succeeded", "unchanged", "superseded"].contains(data["result"]?.stringValue ?? "")
+    }
+
     static func text(_ data: JSONValue) -> String {
         let result = data["result"]?.stringValue ?? "?"
         var text = result
