@@ -9,8 +9,13 @@ struct WaitTimeout: ExpressibleByArgument, CustomStringConvertible {
     var seconds: Double
     var text: String
 
+    /// The longest wait: 30 days (a longer one, or `inf`, would overflow the clock).
+    static let maximum = 30 * 86_400.0
+
     init?(argument: String) {
-        guard let seconds = Self.parse(argument), seconds > 0 else { return nil }
+        guard let seconds = Self.parse(argument), seconds > 0, seconds.isFinite, seconds <= Self.maximum else {
+            return nil
+        }
         self.seconds = seconds
         text = argument
     }

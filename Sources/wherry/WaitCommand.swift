@@ -26,7 +26,7 @@ struct WaitCommand: AsyncParsableCommand {
     @Option(help: "The commit to wait for (a prefix is enough). Default: the branch head the controller saw last.")
     var revision: String?
 
-    @Option(help: "How long to wait: 90s, 5m, 1h.")
+    @Option(help: "How long to wait: 90s, 5m, 1h (at most 30 days).")
     var timeout: WaitTimeout = WaitTimeout(argument: "5m")!
 
     @Flag(help: "Also wait until every object of the service is healthy.")
@@ -44,7 +44,9 @@ struct WaitCommand: AsyncParsableCommand {
         if let revision, revision.count < 4 || !revision.allSatisfy(\.isHexDigit) {
             throw ValidationError("--revision must be a commit id or a prefix of one (at least 4 hex digits)")
         }
-        guard interval > 0 else { throw ValidationError("--interval must be more than 0 seconds") }
+        guard interval > 0, interval <= 3600 else {
+            throw ValidationError("--interval must be more than 0 seconds and at most 3600 (one hour)")
+        }
     }
 
     func run() async throws {

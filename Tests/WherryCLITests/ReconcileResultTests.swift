@@ -17,3 +17,21 @@ struct ReconcileResultTests {
         #expect(!ReconcileSummary.succeeded(.object([:])))
     }
 }
+
+/// `--timeout` and `--interval` values that would overflow the clock are usage errors, not crashes.
+@Suite("wait/reconcile: time limits")
+struct WaitLimitTests {
+    @Test("--timeout inf or 1e20, and --interval inf, exit 2 with a message naming the option")
+    func limits() async throws {
+        let server = ["--server", "127.0.0.1:9"]
+        for arguments in [
+            ["wait", "shop", "--timeout", "inf"], ["wait", "shop", "--timeout", "1e20"],
+            ["reconcile", "shop", "--wait", "--timeout", "inf"], ["wait", "shop", "--interval", "inf"],
+            ["wait", "shop", "--interval", "1e300"],
+        ] {
+            let output = try await CLI.run(arguments + server)
+            #expect(output.exitCode == 2, "\(arguments): \(output.all)")
+            #expect(output.stderr.contains(arguments[arguments.count - 2]), "\(arguments): \(output.all)")
+        }
+    }
+}
