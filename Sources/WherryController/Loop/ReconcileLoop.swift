@@ -29,6 +29,9 @@ public final class ReconcileLoop: Service, Sendable {
     /// Where watchers of the event stream hear what happens (``EventBus``).
     let emit: ControllerEventSink
     let metrics: ControllerMetrics
+    /// How long to wait before each new try of the LIST that reads the runtime suspensions at the start of a term;
+    /// once they are all spent, the state store's copy is used.
+    let suspensionReadRetries: [Duration]
 
     /// One reconcile to run.
     struct Work: Sendable {
@@ -89,9 +92,11 @@ public final class ReconcileLoop: Service, Sendable {
         environment: [String: String]? = nil, logger: Logger = Logger(label: "wherry.loop"),
         metrics: ControllerMetrics = ControllerMetrics(),
         notify: @escaping @Sendable (DeployNotification) -> Void = { _ in },
-        events: @escaping ControllerEventSink = { _ in }
+        events: @escaping ControllerEventSink = { _ in },
+        suspensionReadRetries: [Duration] = [1, 2, 4, 8, 15].map { .seconds($0) }
     ) {
         self.notify = notify
+        self.suspensionReadRetries = suspensionReadRetries
         emit = events
         self.metrics = metrics
         current = Mutex((config, 0))

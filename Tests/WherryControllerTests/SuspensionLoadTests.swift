@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+import WherryController
+import WherryModel
+import WherryTesting
+
+/// Runtime suspensions read at the start of a term, when the cluster does not answer at once.
+@Suite("Suspensions at term start")
+struct SuspensionLoadTests {
+    @Test("a failed LIST of the inventories is tried again before any service runs: a suspended service stays so")
+    func listRetried() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            let cache = try TemporaryDirectory(prefix: "cache")
+            defer { remote.remove(); cache.remove() }
+            try await remote.commit(["shop/cm.yaml": TestReconciler.configMap("shop", "1")])
+            let text = """
+                github_configs:
+                  r: {url: \(remote.fileURL)}
+                services:
+                  - {name: shop, github: r, k8s_yaml_dir: shop}
+                poll_interval: 1
+                """
+            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            let quiet = TestReconciler.quiet
+            let api = try TestReconciler.client(server)
+            func value() -> JSONValue? {
+                server.object(resource: "configmaps", namespace: "default", name: "shop")?["data"]?["k"]
+            }
+            // First term: applied, then suspended (the annotation on its inventory holds it).
+            let first = ReconcileLoop(
+                config: config,
+                reconciler: TestReconciler.make(api: api, cache: cache, store: InMemoryStatusStore()),
+                logger: quiet)
+            let group = ServiceGroup(services: [first], gracefulShutdownSignals: [], logger: quiet)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                #expect(try await TestReconciler.eventually { value() == "1" })
+                #expect(try await first.suspend(service: "shop"))
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            try await remote.commit(["shop/cm.yaml": TestReconciler.configMap("shop", "2")])
+
+            // A new replica with an empty state store; the first LISTs of the inventories fail.
+            server.failNext(2, status: 403, message: "refused by a test") { request in
+                request.method == "GET" && request.path.hasSuffix("/configmaps")
+            }
+            let second = ReconcileLoop(
+                config: config,
+                reconciler: TestReconciler.make(api: api, cache: cache, store: InMemoryStatusStore()),
+                logger: quiet, suspensionReadRetries: [.milliseconds(100), .milliseconds(100), .milliseconds(100)])
+            let group2 = ServiceGroup(services: [second], gracefulShutdownSignals: [], logger: quiet)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group2.run() }
+                #expect(try await TestReconciler.eventually { second.runtimeSuspensions["shop"] != nil })
+                // Several polls: the new commit is not applied to the suspended service.
+                try await Task.sleep(for: .seconds(3))
+                #expect(value() == "1")
+                #expect(second.runtimeSuspensions["shop"] != nil)
+                await group2.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            await api.shutdown()
+        }
+    }
+
+}
