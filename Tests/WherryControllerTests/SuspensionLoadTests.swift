@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Testing
 import WherryController
+import WherryKube
 import WherryModel
 import WherryTesting
 
@@ -67,4 +68,43 @@ struct SuspensionLoadTests {
         }
     }
 
+    @Test("resume clears the cluster's annotation even when this process did not know the service was suspended")
+    func resumeAlwaysClears() async throws {
+        try await FakeAPIServer.withServer { server in
+            let cache = try TemporaryDirectory(prefix: "cache")
+            defer { cache.remove() }
+            let text =
+                "github_configs:\n  r: {url: file:///nowhere}\nservices:\n  - {name: shop, github: r, k8s_yaml_dir: shop}\n"
+            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            let api = try TestReconciler.client(server)
+            let reconciler = TestReconciler.make(api: api, cache: cache, store: InMemoryStatusStore())
+            // Suspended by another replica: the annotation is in the cluster, this loop never read it.
+            try await reconciler.syncer.inventories.setSuspended(service: "shop", since: "2026-01-01T00:00:00Z")
+            let loop = ReconcileLoop(config: config, reconciler: reconciler, logger: TestReconciler.quiet)
+            #expect(loop.runtimeSuspensions.isEmpty)
+            try await loop.resume(service: "shop")
+            #expect(try await reconciler.syncer.inventories.suspensions().isEmpty)
+            // Twice: harmless.
+            try await loop.resume(service: "shop")
+            await api.shutdown()
+        }
+    }
+
+    @Test("a suspension is not written on another instance's inventory")
+    func foreignInventoryRefused() async throws {
+        try await FakeAPIServer.withServer { server in
+            let api = try TestReconciler.client(server)
+            let other = ClusterInventory(api: api, instance: "other")
+            try await other.setSuspended(service: "shop", since: "2026-01-01T00:00:00Z")
+            try await other.setSuspended(service: "shop", since: nil)
+            let mine = ClusterInventory(api: api, instance: "mine")
+            await #expect {
+                try await mine.setSuspended(service: "shop", since: "2026-02-02T00:00:00Z")
+            } throws: { error in
+                "\(error)".contains("instance 'other'")
+            }
+            #expect(try await other.loadAll()["shop"]?.suspendedAt == nil)
+            await api.shutdown()
+        }
+    }
 }

@@ -60,13 +60,15 @@ extension ReconcileLoop {
         return true
     }
 
-    /// Resumes `name` and reconciles it now; returns whether it was suspended.
+    /// Resumes `name` and reconciles it now; returns whether it was suspended. The cluster's annotation is cleared
+    /// whatever this process believes (another replica, or a LIST that failed, may have left it): resuming twice is
+    /// harmless.
     @discardableResult
     public func resume(service name: String) async throws(SuspensionError) -> Bool {
         guard let service = config.service(named: name) else { throw .unknownService(name) }
         if service.suspend { throw .suspendedByConfig(service: name, file: config.file) }
-        guard state.withLock({ $0.suspended[name] != nil }) else { return false }
         try await record(name, since: nil)
+        guard state.withLock({ $0.suspended[name] != nil }) else { return false }
         state.withLock { $0.suspended[name] = nil }
         logger.info("Service resumed", metadata: ["wherry.service": "\(name)"])
         emit(.suspension(service: name, suspended: false))
