@@ -35,3 +35,25 @@ struct WaitLimitTests {
         }
     }
 }
+
+/// The text log format never lets a value break its line or drive the terminal.
+@Suite("text log escaping")
+struct TextLogEscapingTests {
+    @Test("ESC, NUL, U+0085, U+2028, U+2029, U+200E and CRLF are escaped in messages and values")
+    func controlCharacters() {
+        let hostile = "a\u{1B}[31mred\u{0}b\u{85}c\u{2028}d\u{2029}e\u{200E}f\r\ng"
+        for text in [TextLogHandler.escaped(hostile), TextLogHandler.quoted(hostile)] {
+            #expect(
+                !text.unicodeScalars.contains { scalar in
+                    switch scalar.properties.generalCategory {
+                    case .control, .format, .lineSeparator, .paragraphSeparator: true
+                    default: false
+                    }
+                }, "\(text.debugDescription)")
+        }
+        #expect(TextLogHandler.escaped(hostile) == #"a\u{1B}[31mred\u{0}b\u{85}c\u{2028}d\u{2029}e\u{200E}f\r\ng"#)
+        // A value with an escape character alone is quoted too (it used to pass as a plain word).
+        #expect(TextLogHandler.quoted("x\u{1B}y") == #""x\u{1B}y""#)
+        #expect(TextLogHandler.quoted("plain") == "plain")
+    }
+}
