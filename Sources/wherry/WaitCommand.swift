@@ -57,7 +57,17 @@ struct WaitCommand: AsyncParsableCommand {
         var said: Set<String> = []
         var last: (target: String?, state: String, unhealthy: String?) = (nil, "?", nil)
         while ContinuousClock.now < deadline {
-            let status = try await client.get(path)
+            // A controller restarting (or changing leader) is waited for like the apply itself, until the deadline.
+            guard let status = try await client.getUnlessUnavailable(path) else {
+                if said.insert("unavailable").inserted {
+                    Terminal.error(
+                        "no Wherry controller answers at \(client.base) yet; trying again until the timeout")
+                }
+                last.state = "controller not answering"
+                try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+                continue
+            }
+            said.remove("unavailable")
             let state = status["state"]?.stringValue ?? "?"
             let target = revision?.lowercased() ?? status["head_revision"]?.stringValue
             last = (target, state, nil)

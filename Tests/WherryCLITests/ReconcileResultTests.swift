@@ -57,3 +57,18 @@ struct TextLogEscapingTests {
         #expect(TextLogHandler.quoted("plain") == "plain")
     }
 }
+
+/// `wherry wait` in a CI pipeline outlives a controller that is restarting.
+@Suite("wait: a controller not answering yet")
+struct WaitUnavailableTests {
+    @Test("a controller that does not answer is tried again until the timeout, not a failure at once")
+    func retriedUntilTimeout() async throws {
+        let started = ContinuousClock.now
+        let output = try await CLI.run(
+            ["wait", "shop", "--server", "127.0.0.1:9", "--timeout", "2s", "--interval", "0.2"])
+        #expect(output.exitCode == 1, "\(output.all)")
+        #expect(ContinuousClock.now - started >= .seconds(2), "\(output.all)")
+        #expect(output.stderr.contains("trying again until the timeout"), "\(output.all)")
+        #expect(output.stderr.contains("timed out after 2s"), "\(output.all)")
+    }
+}
