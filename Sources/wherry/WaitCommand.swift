@@ -78,13 +78,23 @@ struct WaitCommand: AsyncParsableCommand {
                 Terminal.error("service \(service) waits for service \(dependency) to succeed first")
             }
             if let target, state != "reconciling" {
+                let history = try await client.get(path + "/history")["history"]?.arrayValue ?? []
+                // Asked for a commit the branch has moved past: done once it was applied (or found up to date).
+                let passed =
+                    revision == nil
+                    ? nil
+                    : history.first { line in
+                        ["succeeded", "unchanged"].contains(line["result"]?.stringValue ?? "")
+                            && Self.matches(line["revision"]?.stringValue, target)
+                    }
                 if Self.matches(status["reconciled_revision"]?.stringValue, target)
                     || (status["reconciled_revision"] == .null
                         && Self.matches(status["last_applied_revision"]?.stringValue, target)
                         && status["last_result"]?.stringValue == "succeeded")
+                    || passed != nil
                 {
                     let commit =
-                        status["reconciled_revision"]?.stringValue
+                        passed?["revision"]?.stringValue ?? status["reconciled_revision"]?.stringValue
                         ?? status["last_applied_revision"]?.stringValue ?? target
                     guard health else { return report(["result": "succeeded", "revision": .string(commit)]) }
                     let answer = try await client.get(path + "/health")
@@ -92,8 +102,7 @@ struct WaitCommand: AsyncParsableCommand {
                         return report(["result": "succeeded", "revision": .string(commit), "healthy": true])
                     }
                     last.unhealthy = Self.unhealthy(answer)
-                } else if let newest = try await client.get(path + "/history")["history"]?.arrayValue?.first,
-                    newest["result"]?.stringValue == "failed",
+                } else if let newest = history.first, newest["result"]?.stringValue == "failed",
                     Self.matches(newest["revision"]?.stringValue, target)
                 {
                     report([
