@@ -70,7 +70,7 @@ final class ConfigWatcher: Service, Sendable {
                 guard asked || (now != nil && now != known) else { continue }
                 // Waited for: the next check sees this version as known, whether it loads or not.
                 known = now
-                self.reload(reason: asked ? "SIGHUP" : "the file changed")
+                await self.reload(reason: asked ? "SIGHUP" : "the file changed")
             }
         }
     }
@@ -92,14 +92,14 @@ final class ConfigWatcher: Service, Sendable {
     }
 
     /// Loads the file and puts it in force, or logs why not.
-    func reload(reason: String) {
+    func reload(reason: String) async {
         do {
             let loaded = try ConfigLoader.load(path: path)
             for warning in loaded.warnings {
                 logger.warning("Config warning", metadata: ["wherry.issue": "\(warning.description)"])
             }
             let restart = Self.startOnlyChanges(from: loop.config, to: loaded.config)
-            let report = loop.reload(loaded.config)
+            let report = await loop.reloadReadingSuspensions(loaded.config)
             if !restart.isEmpty {
                 logger.warning(
                     "Config settings changed that are read at start only; restart wherry run to use them",

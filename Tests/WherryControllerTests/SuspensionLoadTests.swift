@@ -107,4 +107,40 @@ struct SuspensionLoadTests {
             await api.shutdown()
         }
     }
+
+    @Test("a service added back by a reload stays suspended when the cluster says it is")
+    func addedBackStaysSuspended() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            let cache = try TemporaryDirectory(prefix: "cache")
+            defer { remote.remove(); cache.remove() }
+            try await remote.commit([
+                "keep/cm.yaml": TestReconciler.configMap("keep", "1"),
+                "gone/cm.yaml": TestReconciler.configMap("gone", "1"),
+            ])
+            func config(_ names: [String]) throws -> WherryConfig {
+                let services = names.map { "  - {name: \($0), github: r, k8s_yaml_dir: \($0)}\n" }.joined()
+                let text = "github_configs:\n  r: {url: \(remote.fileURL)}\npoll_interval: 1\nservices:\n\(services)"
+                return try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+            }
+            let quiet = TestReconciler.quiet
+            let api = try TestReconciler.client(server)
+            let reconciler = TestReconciler.make(api: api, cache: cache, store: InMemoryStatusStore())
+            let loop = ReconcileLoop(config: try config(["keep"]), reconciler: reconciler, logger: quiet)
+            let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                #expect(try await TestReconciler.eventually { loop.reconciledRevisions["keep"] != nil })
+                // Suspended (by another replica, or before it was removed): its inventory carries the annotation.
+                try await reconciler.syncer.inventories.setSuspended(service: "gone", since: "2026-01-01T00:00:00Z")
+                #expect(await loop.reloadReadingSuspensions(try config(["keep", "gone"])).added == ["gone"])
+                #expect(loop.runtimeSuspensions["gone"] != nil)
+                try await Task.sleep(for: .seconds(2))
+                #expect(server.object(resource: "configmaps", namespace: "default", name: "gone") == nil)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            await api.shutdown()
+        }
+    }
 }

@@ -1,3 +1,4 @@
+public import Foundation
 import Logging
 import WherryModel
 
@@ -18,8 +19,29 @@ public struct ConfigReload: Sendable, Hashable {
 extension ReconcileLoop {
     /// Puts `new` in force: pollers restart on it, new services start, changed ones are applied again, and removed
     /// ones are reported orphaned (their objects stay). A reconcile in flight finishes on the config it began with.
+    /// ``reload(_:suspended:)`` after reading from the cluster which of the services new in `new` are suspended at
+    /// runtime (a service added back, suspended before it was removed, stays suspended). Unread, they start.
     @discardableResult
-    public func reload(_ new: WherryConfig) -> ConfigReload {
+    public func reloadReadingSuspensions(_ new: WherryConfig) async -> ConfigReload {
+        let known = Set(config.services.map(\.name))
+        var suspended: [String: Date] = [:]
+        if new.services.contains(where: { !known.contains($0.name) }) {
+            do {
+                suspended = try await reconciler.syncer.inventories.suspensions()
+                    .filter { name, _ in !known.contains(name) }
+                    .mapValues { (try? Date($0, strategy: .iso8601)) ?? Date() }
+            } catch {
+                logger.warning(
+                    "Cannot read the suspensions of the added services kept in the cluster",
+                    metadata: ["wherry.error": "\(error)"])
+            }
+        }
+        return reload(new, suspended: suspended)
+    }
+
+    /// `suspended`: services of `new` suspended at runtime that are not configured yet, with since when.
+    @discardableResult
+    public func reload(_ new: WherryConfig, suspended: [String: Date] = [:]) -> ConfigReload {
         let old = config
         var report = ConfigReload()
         let before = Dictionary(old.services.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
@@ -46,6 +68,8 @@ extension ReconcileLoop {
             // A run of a removed service, queued or in flight, forgets it when it ends (``execute``); of the others
             // nothing is kept: no retry of a failure, and a service added back starts afresh.
             for name in report.removed where state.schedules[name]?.running != true { state.forget(name) }
+            // Before the pollers restart on the new config: a suspended service added back is never reconciled.
+            for name in report.added { if let since = suspended[name] { state.suspended[name] = since } }
             for name in report.removed {
                 state.suspended[name] = nil
                 state.blocked[name] = nil
