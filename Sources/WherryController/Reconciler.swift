@@ -16,9 +16,12 @@ public enum ReconcileTrigger: String, Sendable, Hashable {
     case manual
     /// The periodic drift check: applies even when the tree did not change.
     case drift
+    /// A config reload changed the service's settings: applies even when the tree did not change (not a manual
+    /// sync, so `wherry reconcile --wait` does not take it for its own).
+    case config
 
     /// Whether this trigger applies the service although its tree is the one last applied.
-    var appliesUnchangedTree: Bool { self == .manual || self == .drift }
+    var appliesUnchangedTree: Bool { self == .manual || self == .drift || self == .config }
 }
 
 /// What one reconcile of one service did.

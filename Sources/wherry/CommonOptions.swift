@@ -110,7 +110,7 @@ enum Terminal {
         if json.load(ordering: .relaxed) {
             JSONLogHandler.write(level: "error", label: "wherry", message: text)
         } else {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            LogOutput.write(text)
         }
     }
 
@@ -119,7 +119,7 @@ enum Terminal {
         if json.load(ordering: .relaxed) {
             JSONLogHandler.write(level: "info", label: "wherry", message: text)
         } else {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            LogOutput.write(text)
         }
     }
 }

@@ -21,11 +21,15 @@ final class ConfigWatcher: Service, Sendable {
     let every: Duration
     private let logger = Logger(label: "wherry.config")
     private let hangup = Atomic<Bool>(false)
+    /// The file's identity when the running config was read.
+    private let loaded: Identity?
 
-    init(path: String, loop: ReconcileLoop, every: Duration = .seconds(3)) {
+    /// `identity`: the file's, taken before the running config was read.
+    init(path: String, loop: ReconcileLoop, identity: Identity?, every: Duration = .seconds(3)) {
         self.path = path
         self.loop = loop
         self.every = every
+        loaded = identity
     }
 
     /// What tells one version of the file from another.
@@ -54,9 +58,8 @@ final class ConfigWatcher: Service, Sendable {
         source.setEventHandler { self.hangup.store(true, ordering: .relaxed) }
         source.resume()
         defer { source.cancel() }
-        let start = Self.identity(of: path)
         await cancelWhenGracefulShutdown {
-            var known = start
+            var known = self.loaded
             var lastLook = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
@@ -67,28 +70,50 @@ final class ConfigWatcher: Service, Sendable {
                 guard asked || (now != nil && now != known) else { continue }
                 // Waited for: the next check sees this version as known, whether it loads or not.
                 known = now
-                self.reload(reason: asked ? "SIGHUP" : "the file changed")
+                await self.reload(reason: asked ? "SIGHUP" : "the file changed")
             }
         }
     }
 
+    /// The settings `wherry run` reads at start only that differ between `old` and `new`, by their config names.
+    static func startOnlyChanges(from old: WherryConfig, to new: WherryConfig) -> [String] {
+        var names: [String] = []
+        if old.apiTokenEnv != new.apiTokenEnv { names.append("api_token_env") }
+        if old.webhookSecretEnv != new.webhookSecretEnv { names.append("webhook_secret_env") }
+        if old.webhookURL != new.webhookURL { names.append("webhook_url") }
+        if old.webhookURLEnv != new.webhookURLEnv { names.append("webhook_url_env") }
+        if old.instance != new.instance { names.append("instance") }
+        if old.applyer != new.applyer { names.append("applyer") }
+        if old.applyerNokube != new.applyerNokube { names.append("applyer_nokube") }
+        if old.stateDirectory != new.stateDirectory { names.append("state_dir") }
+        if old.downloadBaseURL != new.downloadBaseURL { names.append("download_base_url") }
+        if old.artifactsDirectory != new.artifactsDirectory { names.append("artifacts_dir") }
+        return names
+    }
+
     /// Loads the file and puts it in force, or logs why not.
-    func reload(reason: String) {
+    func reload(reason: String) async {
         do {
             let loaded = try ConfigLoader.load(path: path)
             for warning in loaded.warnings {
                 logger.warning("Config warning", metadata: ["wherry.issue": "\(warning.description)"])
             }
-            let report = loop.reload(loaded.config)
-            if report.isEmpty {
+            let restart = Self.startOnlyChanges(from: loop.config, to: loaded.config)
+            let report = await loop.reloadReadingSuspensions(loaded.config)
+            if !restart.isEmpty {
+                logger.warning(
+                    "Config settings changed that are read at start only; restart wherry run to use them",
+                    metadata: ["wherry.settings": "\(restart.joined(separator: ", "))"])
+            }
+            if report.isEmpty, restart.isEmpty {
                 logger.info("Config read again: nothing changed", metadata: ["wherry.reason": "\(reason)"])
             }
+            let namespace = loop.reconciler.syncer.inventories.cluster.namespace
             for name in report.removed {
+                let command = OrphanHint.command(service: name, config: loaded.config.file, namespace: namespace)
                 logger.warning(
                     "Service removed from the config; its objects were left in the cluster",
-                    metadata: [
-                        "wherry.service": "\(name)", "wherry.hint": "remove them with: wherry prune --service \(name)",
-                    ])
+                    metadata: ["wherry.service": "\(name)", "wherry.hint": "remove them with: \(command)"])
             }
         } catch {
             for issue in error.issues {

@@ -68,6 +68,19 @@ struct ControllerClient: Sendable {
         try await send(HTTPClientRequest(url: base + path))
     }
 
+    /// GETs one JSON document; `nil` (nothing printed) when the controller did not answer or answered 5xx, which
+    /// may pass (a restart, a new leader). Any other refusal is printed and thrown as by ``get(_:)``.
+    func getUnlessUnavailable(_ path: String) async throws -> JSONValue? {
+        do {
+            return try await send(HTTPClientRequest(url: base + path), quietWhenUnavailable: true)
+        } catch is Unavailable {
+            return nil
+        }
+    }
+
+    /// The controller did not answer, or answered with a 5xx.
+    struct Unavailable: Error {}
+
     /// POSTs (with the bearer token) and returns the JSON answer; without a token this is a usage error that says
     /// where a token comes from.
     func post(_ path: String, body: JSONValue? = nil) async throws -> JSONValue {
@@ -87,7 +100,7 @@ struct ControllerClient: Sendable {
         return try await send(request)
     }
 
-    private func send(_ request: HTTPClientRequest) async throws -> JSONValue {
+    private func send(_ request: HTTPClientRequest, quietWhenUnavailable: Bool = false) async throws -> JSONValue {
         var configuration = HTTPClient.Configuration()
         // A controller that is not there is an answer at once, not something to wait out.
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -101,12 +114,14 @@ struct ControllerClient: Sendable {
             let body = try await response.body.collect(upTo: 64 << 20)
             value = (try? JSONValue.parse(Array(body.readableBytesView))) ?? .null
         } catch {
+            if quietWhenUnavailable { throw Unavailable() }
             Terminal.error(
                 "no Wherry controller answers at \(base) (is `wherry run` running there? pass --server or set "
                     + "WHERRY_SERVER)")
             throw ExitStatus.failure.code
         }
         guard (200..<300).contains(response.status.code) else {
+            if quietWhenUnavailable, response.status.code >= 500 { throw Unavailable() }
             let message = value["error"]?["message"]?.stringValue ?? "HTTP \(response.status.code)"
             switch response.status.code {
             case 401:

@@ -9,8 +9,13 @@ struct WaitTimeout: ExpressibleByArgument, CustomStringConvertible {
     var seconds: Double
     var text: String
 
+    /// The longest wait: 30 days (a longer one, or `inf`, would overflow the clock).
+    static let maximum = 30 * 86_400.0
+
     init?(argument: String) {
-        guard let seconds = Self.parse(argument), seconds > 0 else { return nil }
+        guard let seconds = Self.parse(argument), seconds > 0, seconds.isFinite, seconds <= Self.maximum else {
+            return nil
+        }
         self.seconds = seconds
         text = argument
     }
@@ -129,6 +134,13 @@ struct ControllerEvents {
 
 /// One line about a finished reconcile: `succeeded at 1a2b3c4d5e6f (2 created, 1 configured)`, or the error.
 enum ReconcileSummary {
+    /// Whether a finished reconcile's result counts as done: `succeeded`, `unchanged`, or `superseded` (applied; a
+    /// newer commit runs next). `failed`, `cancelled` (the controller stopped or lost its lease), `suspended`, and
+    /// a result this version does not know, are not.
+    static func succeeded(_ data: JSONValue) -> Bool {
+        ["succeeded", "unchanged", "superseded"].contains(data["result"]?.stringValue ?? "")
+    }
+
     static func text(_ data: JSONValue) -> String {
         let result = data["result"]?.stringValue ?? "?"
         var text = result

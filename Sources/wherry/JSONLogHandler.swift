@@ -30,7 +30,7 @@ struct JSONLogHandler: LogHandler {
         object["logger"] = .string(label)
         object["message"] = .string(message)
         for key in metadata.keys.sorted() { object[key] = value(metadata[key]!, key: key) }
-        FileHandle.standardError.write(Data((JSONValue.object(object).jsonString() + "\n").utf8))
+        LogOutput.write(JSONValue.object(object).jsonString())
     }
 
     /// Keys whose values are names, never numbers (a service called `123`).
@@ -94,27 +94,49 @@ struct TextLogHandler: LogHandler {
         let line =
             "\(time) \(event.level) \(label): \(Self.escaped("\(event.message)"))"
             + (pairs.isEmpty ? "" : " " + pairs.joined(separator: " "))
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        LogOutput.write(line)
     }
 
-    /// The value as is when it is one plain word; else in double quotes with `\`, `"`, newlines and tabs escaped.
+    /// The value as is when it is one plain word; else in double quotes with `\`, `"` and every control or format
+    /// character escaped.
     static func quoted(_ value: String) -> String {
-        let plain = !value.isEmpty && value.allSatisfy { !$0.isWhitespace && $0 != "\"" && $0 != "=" && $0 != "\\" }
+        let plain =
+            !value.isEmpty && escaped(value) == value
+            && value.allSatisfy { !$0.isWhitespace && $0 != "\"" && $0 != "=" && $0 != "\\" }
         return plain ? value : "\"" + escaped(value).replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
-    /// Control characters escaped: a message or value never spans lines.
+    /// Control characters escaped, scalar by scalar: a message or value never spans lines, moves the cursor or
+    /// colours the terminal. Newline, carriage return and tab as `\n`, `\r`, `\t`; every other control (ESC, NUL,
+    /// U+0085), format (U+200E, U+FEFF) or line/paragraph separator (U+2028, U+2029) character as `\u{XXXX}`.
     static func escaped(_ text: String) -> String {
         var out = ""
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            default: out.append(character)
+            default:
+                switch scalar.properties.generalCategory {
+                case .control, .format, .lineSeparator, .paragraphSeparator:
+                    out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                default:
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out
+    }
+}
+
+/// Where every log line goes (stderr), one whole line at a time: lines written from several threads at once never
+/// interleave.
+enum LogOutput {
+    private static let lock = NSLock()
+
+    static func write(_ line: String) {
+        let data = Data((line + "\n").utf8)
+        lock.withLock { FileHandle.standardError.write(data) }
     }
 }

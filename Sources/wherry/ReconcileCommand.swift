@@ -76,7 +76,8 @@ struct ReconcileCommand: AsyncParsableCommand {
                     + "run: see wherry status); pass a longer --timeout")
             throw ExitStatus.failure.code
         case .settled(let data):
-            let failed = data["result"]?.stringValue == "failed"
+            // Only an apply (or an up-to-date check) is a success: a cancelled or suspended run applied nothing.
+            let failed = !ReconcileSummary.succeeded(data)
             if output == .json {
                 print(data.prettyJSONString())
             } else if failed {

@@ -82,6 +82,10 @@ struct RunCommand: AsyncParsableCommand {
     var drainLimit: Duration { shutdownLimit - min(shutdownLimit / 4, .seconds(5)) }
 
     func run() async throws {
+        // A SIGHUP (reload the config) that arrives before the watcher listens must not end the process.
+        signal(SIGHUP, SIG_IGN)
+        // Taken before the config is read: a change made while it loads is seen by the watcher's first look.
+        let configIdentity = ConfigWatcher.identity(of: options.configPath)
         options.logging.bootstrap()
         let config = try options.load().config
         let stateDirectory = options.stateDirectory(config)
@@ -174,7 +178,7 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger)
         // A ServiceGroup stops its services in reverse order: the loop drains first, then the HTTP server, and the
         // notifier last, so it still delivers what the drain reported.
-        let watcher = ConfigWatcher(path: options.configPath, loop: loop)
+        let watcher = ConfigWatcher(path: options.configPath, loop: loop, identity: configIdentity)
         let services: [any Service] =
             (notifier.map { [$0] } ?? []) + [
                 app, bus, watcher,

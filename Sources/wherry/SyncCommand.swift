@@ -59,12 +59,25 @@ struct SyncCommand: AsyncParsableCommand {
         syncer.applyer = try await kube.installApplyer(config, stateDirectory: options.stateDirectory(config))
         var reports: [JSONValue] = []
         var services: [ServiceConfig] = []
+        // Suspended at runtime (`wherry suspend`): the annotation on the service's inventory says so. Unread (the
+        // cluster does not answer), the sync below reports the cluster's error.
+        let runtime = (try? await syncer.inventories.suspensions()) ?? [:]
         for service in selected {
-            // A suspended service is left alone unless it was asked for by name.
+            // A suspended service is left alone (neither applied nor pruned) unless it was asked for by name.
             if service.suspend, self.service == nil {
                 Terminal.error("service \(service.name) is suspended (suspend: true); skipped")
                 reports.append(Self.skipped(service.name, reason: "suspended"))
+            } else if let since = runtime[service.name], self.service == nil {
+                Terminal.error(
+                    "service \(service.name) is suspended at runtime (since \(since)); skipped: `wherry resume "
+                        + "\(service.name)` resumes it, or name it with --service to sync it anyway")
+                reports.append(Self.skipped(service.name, reason: "suspended"))
             } else {
+                if let since = runtime[service.name] {
+                    Terminal.error(
+                        "warning: service \(service.name) is suspended at runtime (since \(since)); syncing it "
+                            + "because --service names it (the running controller still leaves it alone)")
+                }
                 services.append(service)
             }
         }

@@ -26,7 +26,7 @@ struct WaitCommand: AsyncParsableCommand {
     @Option(help: "The commit to wait for (a prefix is enough). Default: the branch head the controller saw last.")
     var revision: String?
 
-    @Option(help: "How long to wait: 90s, 5m, 1h.")
+    @Option(help: "How long to wait: 90s, 5m, 1h (at most 30 days).")
     var timeout: WaitTimeout = WaitTimeout(argument: "5m")!
 
     @Flag(help: "Also wait until every object of the service is healthy.")
@@ -44,7 +44,9 @@ struct WaitCommand: AsyncParsableCommand {
         if let revision, revision.count < 4 || !revision.allSatisfy(\.isHexDigit) {
             throw ValidationError("--revision must be a commit id or a prefix of one (at least 4 hex digits)")
         }
-        guard interval > 0 else { throw ValidationError("--interval must be more than 0 seconds") }
+        guard interval > 0, interval <= 3600 else {
+            throw ValidationError("--interval must be more than 0 seconds and at most 3600 (one hour)")
+        }
     }
 
     func run() async throws {
@@ -55,7 +57,17 @@ struct WaitCommand: AsyncParsableCommand {
         var said: Set<String> = []
         var last: (target: String?, state: String, unhealthy: String?) = (nil, "?", nil)
         while ContinuousClock.now < deadline {
-            let status = try await client.get(path)
+            // A controller restarting (or changing leader) is waited for like the apply itself, until the deadline.
+            guard let status = try await client.getUnlessUnavailable(path) else {
+                if said.insert("unavailable").inserted {
+                    Terminal.error(
+                        "no Wherry controller answers at \(client.base) yet; trying again until the timeout")
+                }
+                last.state = "controller not answering"
+                try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+                continue
+            }
+            said.remove("unavailable")
             let state = status["state"]?.stringValue ?? "?"
             let target = revision?.lowercased() ?? status["head_revision"]?.stringValue
             last = (target, state, nil)
@@ -66,13 +78,23 @@ struct WaitCommand: AsyncParsableCommand {
                 Terminal.error("service \(service) waits for service \(dependency) to succeed first")
             }
             if let target, state != "reconciling" {
+                let history = try await client.get(path + "/history")["history"]?.arrayValue ?? []
+                // Asked for a commit the branch has moved past: done once it was applied (or found up to date).
+                let passed =
+                    revision == nil
+                    ? nil
+                    : history.first { line in
+                        ["succeeded", "unchanged"].contains(line["result"]?.stringValue ?? "")
+                            && Self.matches(line["revision"]?.stringValue, target)
+                    }
                 if Self.matches(status["reconciled_revision"]?.stringValue, target)
                     || (status["reconciled_revision"] == .null
                         && Self.matches(status["last_applied_revision"]?.stringValue, target)
                         && status["last_result"]?.stringValue == "succeeded")
+                    || passed != nil
                 {
                     let commit =
-                        status["reconciled_revision"]?.stringValue
+                        passed?["revision"]?.stringValue ?? status["reconciled_revision"]?.stringValue
                         ?? status["last_applied_revision"]?.stringValue ?? target
                     guard health else { return report(["result": "succeeded", "revision": .string(commit)]) }
                     let answer = try await client.get(path + "/health")
@@ -80,8 +102,7 @@ struct WaitCommand: AsyncParsableCommand {
                         return report(["result": "succeeded", "revision": .string(commit), "healthy": true])
                     }
                     last.unhealthy = Self.unhealthy(answer)
-                } else if let newest = try await client.get(path + "/history")["history"]?.arrayValue?.first,
-                    newest["result"]?.stringValue == "failed",
+                } else if let newest = history.first, newest["result"]?.stringValue == "failed",
                     Self.matches(newest["revision"]?.stringValue, target)
                 {
                     report([

@@ -106,4 +106,44 @@ struct ConfigReloadTests {
             #expect(wherry.process.isRunning)
         }
     }
+
+    @Test(
+        "a start-only setting changed is named as needing a restart; a removed service's hint repeats -c and --namespace"
+    )
+    func startOnlyAndHint() async throws {
+        try await FakeAPIServer.withServer { server in
+            let remote = try await GitRemoteFixture()
+            let work = try TemporaryDirectory(prefix: "reload-start")
+            defer { remote.remove(); work.remove() }
+            try await remote.commit(["shop/cm.yaml": ControlledWherry.configMap("1")])
+            let head = "github_configs:\n  r: {url: \(remote.fileURL)}\npoll_interval: 1\nservices:\n"
+            let shop = "  - {name: shop, github: r, k8s_yaml_dir: shop, namespace: default}\n"
+            let extra = "  - {name: extra, github: r, k8s_yaml_dir: shop, namespace: other}\n"
+            let path = work.path + "/gitops-config.yaml"
+            try (head + shop + extra).write(toFile: path, atomically: true, encoding: .utf8)
+            let kubeconfig = try CLI.writeKubeconfig(in: work, server: server.baseURL)
+            let wherry = try await RunningWherry.start(
+                [
+                    "-c", path, "--kubeconfig", kubeconfig, "--state-dir", work.path + "/state", "--listen",
+                    "127.0.0.1:0", "--log-level", "info", "--namespace", "wherry-b",
+                ],
+                work: work, name: "reload-start")
+            defer { wherry.kill() }
+            #expect(
+                try await ControlledWherry.eventually {
+                    server.object(resource: "configmaps", namespace: "default", name: "shop") != nil
+                }, "\(wherry.stderr)")
+            try ("api_token_env: OTHER_TOKEN\n" + head + shop).write(toFile: path, atomically: true, encoding: .utf8)
+            kill(wherry.process.processIdentifier, SIGHUP)
+            #expect(
+                try await ControlledWherry.eventually(5) {
+                    wherry.stderr.contains("Service removed from the config")
+                }, "\(wherry.stderr)")
+            #expect(wherry.stderr.contains("read at start only"), "\(wherry.stderr)")
+            #expect(wherry.stderr.contains("api_token_env"), "\(wherry.stderr)")
+            #expect(!wherry.stderr.contains("nothing changed"), "\(wherry.stderr)")
+            #expect(wherry.stderr.contains("--namespace wherry-b --service extra"), "\(wherry.stderr)")
+            #expect(wherry.stderr.contains("wherry prune -c "), "\(wherry.stderr)")
+        }
+    }
 }

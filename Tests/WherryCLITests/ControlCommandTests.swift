@@ -243,6 +243,12 @@ struct WaitCommandTests {
             #expect(applied.exitCode == 0, "\(applied.all)")
             #expect(control.shopValue == "2")
             #expect(applied.stdout.contains("applied \(second.prefix(12))"), "\(applied.all)")
+            // The branch moved past the first commit: it was applied all the same (its line in the history says so).
+            let past = try await control.cli([
+                "wait", "shop", "--revision", String(control.first.prefix(8)), "--timeout", "5s",
+            ])
+            #expect(past.exitCode == 0, "\(past.all)")
+            #expect(past.stdout.contains("applied \(control.first.prefix(12))"), "\(past.all)")
 
             let broken = try await control.remote.commit([
                 "shop/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n"

@@ -46,6 +46,34 @@ struct SyncCommandTests {
         }
     }
 
+    @Test("a service suspended at runtime is skipped by a full sync, and synced with a warning when named")
+    func runtimeSuspension() async throws {
+        try await FakeAPIServer.withServer { server in
+            let (remote, work, common) = try await setUp(server)
+            defer { remote.remove(); work.remove() }
+            #expect(try await CLI.run(["sync"] + common).exitCode == 0)
+            // `wherry suspend shop` on the running controller writes this annotation on the inventory.
+            var inventory = try #require(
+                server.object(resource: "configmaps", namespace: "wherry-system", name: "wherry-inventory-shop"))
+            inventory["metadata"]?["annotations"] = ["wherry.dev/suspended-at": "2026-01-01T00:00:00Z"]
+            inventory["metadata"]?["managedFields"] = nil
+            _ = try server.put(inventory)
+            try await remote.commit(["k8s/cm.yaml": nil])
+            let full = try await CLI.run(["sync"] + common + ["--output", "json"])
+            #expect(full.exitCode == 0, "\(full.all)")
+            #expect(full.stderr.contains("service shop is suspended at runtime"), "\(full.all)")
+            #expect(full.stderr.contains("wherry resume shop"), "\(full.all)")
+            let report = try JSONValue.parse(full.stdout)
+            #expect(report["services"]?.arrayValue?.first?["result"] == "skipped", "\(full.all)")
+            // Not pruned either.
+            #expect(server.object(resource: "configmaps", namespace: "shop", name: "settings") != nil)
+            let named = try await CLI.run(["sync", "--service", "shop"] + common)
+            #expect(named.exitCode == 0, "\(named.all)")
+            #expect(named.stderr.contains("warning: service shop is suspended at runtime"), "\(named.all)")
+            #expect(server.object(resource: "configmaps", namespace: "shop", name: "settings") == nil)
+        }
+    }
+
     @Test("sync --dry-run writes nothing")
     func dryRun() async throws {
         try await FakeAPIServer.withServer { server in

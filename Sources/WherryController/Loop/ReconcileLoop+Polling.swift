@@ -174,7 +174,7 @@ extension ReconcileLoop {
                 // for: retrying them here would only go round every second.
                 let due = state.schedules.filter { name, schedule in
                     !schedule.running && schedule.failures > 0 && (schedule.retryAt ?? 0) <= now
-                        && state.blocked[name] == nil && config.service(named: name)?.suspend != true
+                        && state.blocked[name] == nil && config.service(named: name).map({ !$0.suspend }) == true
                         && state.suspended[name] == nil
                 }.map(\.key)
                 // Drift checks need the native applier (an external one cannot compare without writing).

@@ -1,5 +1,6 @@
 public import Foundation
 import Logging
+import ServiceLifecycle
 import WherryKube
 import WherryModel
 
@@ -59,13 +60,15 @@ extension ReconcileLoop {
         return true
     }
 
-    /// Resumes `name` and reconciles it now; returns whether it was suspended.
+    /// Resumes `name` and reconciles it now; returns whether it was suspended. The cluster's annotation is cleared
+    /// whatever this process believes (another replica, or a LIST that failed, may have left it): resuming twice is
+    /// harmless.
     @discardableResult
     public func resume(service name: String) async throws(SuspensionError) -> Bool {
         guard let service = config.service(named: name) else { throw .unknownService(name) }
         if service.suspend { throw .suspendedByConfig(service: name, file: config.file) }
-        guard state.withLock({ $0.suspended[name] != nil }) else { return false }
         try await record(name, since: nil)
+        guard state.withLock({ $0.suspended[name] != nil }) else { return false }
         state.withLock { $0.suspended[name] = nil }
         logger.info("Service resumed", metadata: ["wherry.service": "\(name)"])
         emit(.suspension(service: name, suspended: false))
@@ -91,13 +94,15 @@ extension ReconcileLoop {
         }
     }
 
-    /// Reads the runtime suspensions at the start of a term: the cluster's, else (unreachable) the store's copy.
-    /// The store is brought in line with the cluster.
+    /// Reads the runtime suspensions at the start of a term, before any work runs: the cluster's (the LIST is tried
+    /// again after each of ``suspensionReadRetries``, unless the term is cancelled or shut down), else the store's
+    /// copy. The store is brought in line with the cluster. A suspension or resumption accepted meanwhile (the API
+    /// serves while this reads) is newer than the answer, and is kept.
     func loadSuspensions() async {
+        let before = state.withLock { $0.suspended }
         let stored = (try? await reconciler.store.suspensions()) ?? [:]
         var suspended: [String: Date]
-        do {
-            let cluster = try await reconciler.syncer.inventories.suspensions()
+        if let cluster = await readClusterSuspensions() {
             suspended = cluster.mapValues { (try? Date($0, strategy: .iso8601)) ?? Date() }
             for (name, date) in suspended where stored[name] == nil {
                 try? await reconciler.store.setSuspended(name, since: date)
@@ -105,17 +110,41 @@ extension ReconcileLoop {
             for name in stored.keys where suspended[name] == nil {
                 try? await reconciler.store.setSuspended(name, since: nil)
             }
-        } catch {
+        } else {
             logger.warning(
                 "Cannot read the suspensions kept in the cluster; using the state store's copy",
-                metadata: ["wherry.error": "\(error)"])
+                metadata: ["wherry.suspended": "\(stored.keys.sorted().joined(separator: ", "))"])
             suspended = stored
         }
         suspended = suspended.filter { config.service(named: $0.key) != nil }
-        state.withLock { $0.suspended = suspended }
-        for name in suspended.keys.sorted() {
+        let merged = state.withLock { state in
+            for name in Set(before.keys).union(state.suspended.keys) where before[name] != state.suspended[name] {
+                suspended[name] = state.suspended[name]
+            }
+            state.suspended = suspended
+            return suspended
+        }
+        for name in merged.keys.sorted() {
             logger.info(
                 "Service is suspended (wherry resume \(name) resumes it)", metadata: ["wherry.service": "\(name)"])
+        }
+    }
+
+    /// The suspensions the cluster's inventories hold, read with one LIST, tried again after each delay of
+    /// ``suspensionReadRetries``; `nil` when every try failed (or the term ended while waiting).
+    private func readClusterSuspensions() async -> [String: String]? {
+        var delays = suspensionReadRetries[...]
+        while true {
+            do {
+                return try await reconciler.syncer.inventories.suspensions()
+            } catch {
+                guard let delay = delays.popFirst(), !Task.isCancelled else { return nil }
+                logger.warning(
+                    "Cannot read the suspensions kept in the cluster; trying again before any service runs",
+                    metadata: ["wherry.error": "\(error)", "wherry.retry_in": "\(delay)"])
+                let slept: Void? = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+                guard slept != nil else { return nil }
+            }
         }
     }
 }

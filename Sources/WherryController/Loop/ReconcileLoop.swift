@@ -29,6 +29,9 @@ public final class ReconcileLoop: Service, Sendable {
     /// Where watchers of the event stream hear what happens (``EventBus``).
     let emit: ControllerEventSink
     let metrics: ControllerMetrics
+    /// How long to wait before each new try of the LIST that reads the runtime suspensions at the start of a term;
+    /// once they are all spent, the state store's copy is used.
+    let suspensionReadRetries: [Duration]
 
     /// One reconcile to run.
     struct Work: Sendable {
@@ -69,6 +72,19 @@ public final class ReconcileLoop: Service, Sendable {
         /// Work asked for before ``run()`` started (a webhook as the server comes up): run first.
         var queued: [Work] = []
         var stopping = false
+
+        /// Drops what is known of a service no longer configured: its schedule (a run, a pending trigger, a
+        /// backoff), the commits it was seen and attempted at, and what it waited for.
+        mutating func forget(_ name: String) {
+            schedules[name] = nil
+            seen[name] = nil
+            attempted[name] = nil
+            lastCompared[name] = nil
+            notifiedError[name] = nil
+            suspended[name] = nil
+            blocked[name] = nil
+            blockedTriggers[name] = nil
+        }
     }
 
     public init(
@@ -76,9 +92,11 @@ public final class ReconcileLoop: Service, Sendable {
         environment: [String: String]? = nil, logger: Logger = Logger(label: "wherry.loop"),
         metrics: ControllerMetrics = ControllerMetrics(),
         notify: @escaping @Sendable (DeployNotification) -> Void = { _ in },
-        events: @escaping ControllerEventSink = { _ in }
+        events: @escaping ControllerEventSink = { _ in },
+        suspensionReadRetries: [Duration] = [1, 2, 4, 8, 15].map { .seconds($0) }
     ) {
         self.notify = notify
+        self.suspensionReadRetries = suspensionReadRetries
         emit = events
         self.metrics = metrics
         current = Mutex((config, 0))
@@ -200,7 +218,11 @@ public final class ReconcileLoop: Service, Sendable {
     }
 
     private func execute(_ item: Work) async {
-        guard let service = config.services.first(where: { $0.name == item.service }) else { return }
+        guard let service = config.services.first(where: { $0.name == item.service }) else {
+            // Removed from the config meanwhile: its run ends here, so the service runs again if it is added back.
+            state.withLock { $0.forget(item.service) }
+            return
+        }
         // Suspended at runtime: not even a manual sync runs (the API refuses it); pending work is dropped.
         if state.withLock({ $0.suspended[service.name] != nil }) {
             let time = self.now
@@ -293,6 +315,11 @@ public final class ReconcileLoop: Service, Sendable {
                 state.attempted[service.name] = commit
             }
             if case .applied = outcome { state.lastCompared[service.name] = now }
+            // Removed from the config while it ran: nothing of it is kept (a failure is not retried).
+            guard config.service(named: service.name) != nil else {
+                state.forget(service.name)
+                return (nil, [])
+            }
             let next = state.schedules[service.name, default: ServiceSchedule()].finished(
                 succeeded: succeeded, now: now, jitter: Double.random(in: -0.1...0.1),
                 policy: outcome.refusedCommit != nil ? .untilNewCommit : service.retry ?? .standard)

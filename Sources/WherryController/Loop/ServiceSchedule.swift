@@ -73,10 +73,10 @@ public struct ServiceSchedule: Sendable, Hashable {
         pendingNewCommit = false
     }
 
-    /// Of two triggers, the one that asks for more: manual > drift > webhook > poll > retry.
+    /// Of two triggers, the one that asks for more: manual > config > drift > webhook > poll > retry.
     static func stronger(_ a: ReconcileTrigger?, _ b: ReconcileTrigger) -> ReconcileTrigger {
         guard let a else { return b }
-        let order: [ReconcileTrigger] = [.retry, .poll, .webhook, .drift, .manual]
+        let order: [ReconcileTrigger] = [.retry, .poll, .webhook, .drift, .config, .manual]
         return (order.firstIndex(of: a) ?? 0) >= (order.firstIndex(of: b) ?? 0) ? a : b
     }
 }

@@ -215,6 +215,14 @@ public struct ClusterInventory: Sendable {
                 }
             }
             var metadata = object["metadata"]?.objectValue ?? [:]
+            if let instance, let other = metadata["labels"]?[Self.instanceLabel]?.stringValue, other != instance {
+                throw KubeAPIError(
+                    code: 409, reason: "ForeignInstance",
+                    message: "the inventory of service \(service) (ConfigMap \(location(of: service))) belongs to "
+                        + "Wherry instance '\(other)', not to this config's instance '\(instance)': its suspension "
+                        + "is not changed; rename the service in one of the configs, or use another --namespace for "
+                        + "one", request: "GET \(path(service))")
+            }
             var annotations = metadata["annotations"]?.objectValue ?? [:]
             if annotations[Self.suspendedAnnotation]?.stringValue == date { return }
             annotations[Self.suspendedAnnotation] = date.map(JSONValue.string)
