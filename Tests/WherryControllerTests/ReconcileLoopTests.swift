@@ -113,7 +113,11 @@ struct ReconcileLoopTests {
             server.responseDelay = .milliseconds(300)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                #expect(try await TestReconciler.eventually { !server.requests.isEmpty })
+                // An apply of the service's objects is in flight (not only the term's first reads).
+                #expect(
+                    try await TestReconciler.eventually {
+                        server.requests.contains { $0.method == "PATCH" && $0.path.contains("/configmaps/a") }
+                    })
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }

@@ -131,14 +131,17 @@ extension ReconcileLoop {
     }
 
     /// The suspensions the cluster's inventories hold, read with one LIST, tried again after each delay of
-    /// ``suspensionReadRetries``; `nil` when every try failed (or the term ended while waiting).
+    /// ``suspensionReadRetries`` and then after its last delay, for as long as it takes: no work runs before (it could
+    /// not apply anyway while the cluster cannot be read). `nil` only when the term ended while waiting.
     private func readClusterSuspensions() async -> [String: String]? {
         var delays = suspensionReadRetries[...]
+        let last = suspensionReadRetries.last ?? .seconds(15)
         while true {
             do {
                 return try await reconciler.syncer.inventories.suspensions()
             } catch {
-                guard let delay = delays.popFirst(), !Task.isCancelled else { return nil }
+                guard !Task.isCancelled, !state.withLock({ $0.stopping }) else { return nil }
+                let delay = delays.popFirst() ?? last
                 logger.warning(
                     "Cannot read the suspensions kept in the cluster; trying again before any service runs",
                     metadata: ["wherry.error": "\(error)", "wherry.retry_in": "\(delay)"])

@@ -170,15 +170,18 @@ public final class ReconcileLoop: Service, Sendable {
         }
         // Another leader may have applied meanwhile: the cluster's records are read again this term.
         reconciler.syncer.inventories.forgetRecorded()
-        // Before any work runs: a service suspended at runtime (by this or another replica) stays untouched.
-        await loadSuspensions()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Polling stops at graceful shutdown; then no new work is taken.
                 await cancelWhenGracefulShutdown { await self.poll() }
                 self.stop()
             }
-            group.addTask { await self.consume(work) }
+            group.addTask {
+                // Polls start at once (heads, readiness); work waits until the runtime suspensions are read, so a
+                // service suspended by this or another replica stays untouched even while the cluster is away.
+                await self.loadSuspensions()
+                await self.consume(work)
+            }
         }
         logger.info("Reconcile loop stopped")
     }
