@@ -168,11 +168,7 @@ struct DiffCommand: AsyncParsableCommand {
 
     /// One service in `wherry diff --output json`.
     static func report(_ service: String, commit: String?, objects: [JSONValue], errors: [JSONValue]) -> JSONValue {
-        let errors = errors.map { error -> JSONValue in
-            guard case .object(var members) = error else { return error }
-            members["service"] = .string(service)
-            return .object(members)
-        }
+        let errors = JSONReport.errors(errors, of: service)
         return [
             "service": .string(service), "result": errors.isEmpty ? "compared" : "failed",
             "commit": commit.map { .string($0) } ?? .null, "objects": .array(objects),

@@ -58,6 +58,15 @@ enum JSONReport {
     }
 
     /// The errors of a service that could not be rendered: one per problem, located when the renderer knew where.
+    /// `errors`, each naming `service` (the reports of sync, diff and validate list several services' errors).
+    static func errors(_ errors: [JSONValue], of service: String) -> [JSONValue] {
+        errors.map { error in
+            guard case .object(var members) = error else { return error }
+            members["service"] = .string(service)
+            return .object(members)
+        }
+    }
+
     static func errors(_ failure: ServiceRenderError) -> [JSONValue] {
         if !failure.issues.isEmpty {
             return failure.issues.map {

@@ -165,11 +165,7 @@ struct SyncCommand: AsyncParsableCommand {
             objects = error.applied.entries.map(JSONReport.object)
             objects += error.failures.map { JSONReport.object($0.ref, action: "failed", error: $0.message) }
         }
-        let errors = JSONReport.errors(failure).map { error -> JSONValue in
-            guard case .object(var members) = error else { return error }
-            members["service"] = .string(service)
-            return .object(members)
-        }
+        let errors = JSONReport.errors(JSONReport.errors(failure), of: service)
         return [
             "service": .string(service), "result": "failed",
             "commit": failure.commit.isEmpty ? .null : .string(failure.commit), "summary": .string("failed"),

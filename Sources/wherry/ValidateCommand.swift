@@ -191,11 +191,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     /// One service in `wherry validate --output json`.
     static func report(_ service: String, commit: String?, objects: [JSONValue], errors: [JSONValue]) -> JSONValue {
-        let errors = errors.map { error -> JSONValue in
-            guard case .object(var members) = error else { return error }
-            members["service"] = .string(service)
-            return .object(members)
-        }
+        let errors = JSONReport.errors(errors, of: service)
         return [
             "service": .string(service), "result": errors.isEmpty ? "valid" : "invalid",
             "commit": commit.map { .string($0) } ?? .null, "objects": .array(objects),
