@@ -50,6 +50,10 @@ public struct Reconciler: Sendable {
     public let syncer: ServiceSyncer
     public let store: any StatusStore
     private let logger: Logger
+    /// How many objects that services wait on may be unseen by their controllers before a service that will wait
+    /// holds back its apply (see ``HealthObserver/controllerBacklog``). The Deployment controller's default request
+    /// rate works through 100 in about 15 s, well within any service's timeout.
+    public var controllerBacklogLimit = 100
 
     public init(syncer: ServiceSyncer, store: any StatusStore, logger: Logger = Logger(label: "wherry.reconcile")) {
         self.syncer = syncer
@@ -92,11 +96,14 @@ public struct Reconciler: Sendable {
                     throw error.redacting(rendered.plaintextValues)
                 }
             }
+            let reservation = service.wait ? await waitForControllers(attempt.logger) : nil
+            defer { reservation?.release() }
             let (plan, result) = try await apply(
                 located, in: config, previous: previous, trigger: trigger, liveCache: liveCache)
             permit?.release()
             if service.wait,
-                let reason = try await waitForHealth(plan, result: result, in: config, interruption: interruption)
+                let reason = try await waitForHealth(
+                    plan, result: result, in: config, interruption: interruption, reservation: reservation)
             {
                 return await superseded(result, reason: reason, attempt: attempt)
             }
@@ -109,6 +116,20 @@ public struct Reconciler: Sendable {
     }
 
     // MARK: - Steps
+
+    /// Holds a service that will wait for health back while the cluster's controllers are far behind the objects
+    /// already waited on (``HealthObserver/controllerBacklog``): applied now, it would only wait behind them, its
+    /// `timeout` running out before its controller even looks, and then apply all over again. The controllers set
+    /// the pace either way; this keeps waits short and retries away.
+    private func waitForControllers(_ logger: Logger) async -> HealthObserver.Reservation {
+        let (reservation, waited) = await syncer.health.waitForControllers(below: controllerBacklogLimit)
+        if waited > .seconds(1) {
+            logger.debug(
+                "Waited for the cluster's controllers to catch up before applying",
+                metadata: ["wherry.waited": "\(waited)"])
+        }
+        return reservation
+    }
 
     /// Render, plan, record intent, apply, prune, record the inventory. The plan comes back without its objects:
     /// a health wait needs their identities only, and a thousand services waiting must not hold every rendered
@@ -186,17 +207,18 @@ public struct Reconciler: Sendable {
     /// Wait for health: `nil` once healthy, else why the wait ended early: a newer head of the branch that changes
     /// what this service renders (a commit that does not leaves the wait alone), or a shutdown.
     private func waitForHealth(
-        _ plan: ServicePlan, result: SyncResult, in config: WherryConfig, interruption: WaitInterruption?
+        _ plan: ServicePlan, result: SyncResult, in config: WherryConfig, interruption: WaitInterruption?,
+        reservation: HealthObserver.Reservation?
     ) async throws(SyncError) -> String? {
         guard let interruption else {
-            try await syncer.waitForHealth(plan, result: result)
+            try await syncer.waitForHealth(plan, result: result, reservation: reservation)
             return nil
         }
         typealias Ended = Result<String?, SyncError>
         let ended: Ended = await withTaskGroup(of: Ended?.self) { group in
             group.addTask {
                 do throws(SyncError) {
-                    try await syncer.waitForHealth(plan, result: result)
+                    try await syncer.waitForHealth(plan, result: result, reservation: reservation)
                     return .success(nil)
                 } catch {
                     return .failure(error)

@@ -151,11 +151,14 @@ extension ServiceSyncer {
     /// Waits until the applied objects are healthy, or fails with what each still awaits (`timeout:` of the
     /// service), on the shared ``HealthObserver``: waiting costs no request. Cancelled when the surrounding task is
     /// (a new commit, a shutdown).
-    public func waitForHealth(_ plan: ServicePlan, result: SyncResult) async throws(SyncError) {
+    /// `reservation`, a place held in the controllers' backlog for this service, is released once it waits.
+    public func waitForHealth(
+        _ plan: ServicePlan, result: SyncResult, reservation: HealthObserver.Reservation? = nil
+    ) async throws(SyncError) {
         do {
             try await health.waitUntilHealthy(
                 plan.now.entries, generations: result.changes.generations,
-                timeout: .seconds(plan.service.timeout ?? ServiceConfig.defaultTimeout))
+                timeout: .seconds(plan.service.timeout ?? ServiceConfig.defaultTimeout), reservation: reservation)
         } catch {
             var error = error
             error.applied = result.changes

@@ -182,6 +182,18 @@ public enum Health: Sendable, Hashable, CustomStringConvertible {
     // MARK: - Helpers
 
     /// Progressing while the controller has not seen the latest spec.
+    /// Whether the object's controller has not yet seen its current spec: `status.observedGeneration` behind
+    /// `metadata.generation` (or missing, on a workload whose controller always sets it). A controller that falls
+    /// behind shows up here before anything else, whatever the object's health will be once it is seen.
+    public static func awaitsController(_ object: JSONValue) -> Bool {
+        let generation = int(object["metadata"]?["generation"]) ?? 0
+        if let observed = int(object["status"]?["observedGeneration"]) { return observed < generation }
+        let apiVersion = object["apiVersion"]?.stringValue ?? ""
+        return generation > 0
+            && ["apps/v1/Deployment", "apps/v1/StatefulSet", "apps/v1/DaemonSet"].contains(
+                apiVersion + "/" + (object["kind"]?.stringValue ?? ""))
+    }
+
     static func unobserved(_ object: JSONValue) -> Health? {
         let generation = int(object["metadata"]?["generation"]) ?? 0
         let observed = int(object["status"]?["observedGeneration"]) ?? 0

@@ -177,4 +177,47 @@ struct HealthObserverTests {
             #expect(observer.collections.isEmpty)
         }
     }
+
+    @Test("the controller backlog counts waited-on objects the controller has not seen, not slow rollouts")
+    func controllerBacklog() async throws {
+        try await Self.withObserver { server, observer in
+            server.controllerDelay = .milliseconds(1500)
+            let names = (1...4).map { "behind-\($0)" }
+            for name in names { try server.put(Self.deployment(name)) }
+            // Seen by its controller, but its one replica never becomes ready: a slow rollout, not a backlog.
+            try server.put(Self.deployment("rolling", replicas: 1))
+            server.setStatus(
+                ["observedGeneration": 1, "replicas": 1, "updatedReplicas": 1],
+                group: "apps", resource: "deployments", namespace: "default", name: "rolling")
+            let waits = (names + ["rolling"]).map { name in
+                Task { try await observer.waitUntilHealthy([Self.entry(name)], timeout: .seconds(20)) }
+            }
+            #expect(observer.controllerBacklog == 0, "nobody subscribed yet")
+            var backlog = 0
+            for _ in 0..<50 where backlog != 4 {
+                try await Task.sleep(for: .milliseconds(20))
+                backlog = observer.controllerBacklog
+            }
+            #expect(backlog == 4)
+            // Held until the controller caught up with the four.
+            let (place, waited) = await observer.waitForControllers(below: 2, interval: .milliseconds(20))
+            #expect(waited > .milliseconds(500))
+            // The place it holds counts until released, so a second service cannot be admitted with it.
+            #expect(observer.controllerBacklog < 2)
+            let before = observer.controllerBacklog
+            place.release()
+            place.release()
+            #expect(observer.controllerBacklog == before - 1)
+            for wait in waits.prefix(4) { try await wait.value }
+            #expect(observer.controllerBacklog == 0)
+            waits.last?.cancel()
+            // Nobody waits on anything: no backlog, no hold.
+            try await Task.sleep(for: .milliseconds(100))
+            let (idlePlace, idle) = await observer.waitForControllers(below: 1)
+            #expect(idle < .milliseconds(50))
+            #expect(observer.controllerBacklog == 1)
+            idlePlace.release()
+            #expect(observer.controllerBacklog == 0)
+        }
+    }
 }

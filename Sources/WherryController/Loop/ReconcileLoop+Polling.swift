@@ -34,15 +34,21 @@ extension ReconcileLoop {
     }
 
     /// Says which services left the config but still own objects (they are not pruned silently), at start and
-    /// again every poll interval: once `wherry prune --service` removed one's inventory, it is no longer listed and
-    /// its recorded state is forgotten, without a restart.
+    /// again every poll interval while there are some: once `wherry prune --service` removed one's inventory, it is
+    /// no longer listed and its recorded state is forgotten, without a restart. With none, a look every
+    /// ``orphanRecheckSeconds`` finds one that another writer left (a reload looks at once): an idle controller
+    /// costs the cluster no request per poll.
     private func findOrphans() async {
         var known: Set<String>?
         while !Task.isCancelled {
             known = await checkOrphans(known: known) ?? known
-            try? await Task.sleep(for: .seconds(max(1, config.pollInterval)))
+            let seconds = known?.isEmpty == true ? Self.orphanRecheckSeconds : max(1, config.pollInterval)
+            try? await Task.sleep(for: .seconds(seconds))
         }
     }
+
+    /// How often the inventories are read again while no service is orphaned.
+    static var orphanRecheckSeconds: Int { 300 }
 
     /// One look at the cluster's inventories; returns the orphaned services, or `nil` when they cannot be read.
     private func checkOrphans(known: Set<String>?) async -> Set<String>? {

@@ -124,7 +124,9 @@ extension HealthObserver {
         if case .int(let value)? = metadata["generation"] { generation = value }
         return (
             name,
-            Observed(generation: generation, health: Health.of(.object(body)))
+            Observed(
+                generation: generation, health: Health.of(.object(body)),
+                awaitsController: Health.awaitsController(.object(body)))
         )
     }
 }

@@ -26,6 +26,8 @@ public final class HealthObserver: Sendable {
     struct Observed: Sendable {
         var generation: Int64?
         var health: Health
+        /// Whether its controller has not seen this generation yet (``Health/awaitsController(_:)``).
+        var awaitsController = false
     }
 
     /// One collection's informer.
@@ -39,6 +41,8 @@ public final class HealthObserver: Sendable {
         var watching = false
         /// Subscribers by the object names they wait on.
         var interest: [String: Set<Int>] = [:]
+        /// The newest generation a waiter wants to see, by object name (while someone waits on it).
+        var wanted: [String: Int64] = [:]
         var subscribers: [Int: AsyncStream<Void>.Continuation] = [:]
         var task: Task<Void, Never>?
         /// Bumped by every subscribe and unsubscribe, so a linger that sees it unchanged knows nobody came back.
@@ -48,6 +52,8 @@ public final class HealthObserver: Sendable {
     struct State {
         var informers: [String: Informer] = [:]
         var nextID = 0
+        /// Places held in the backlog by services about to apply.
+        var reserved = 0
         /// Lists and watches started, for tests and metrics.
         var lists = 0
         var watches = 0
@@ -70,6 +76,69 @@ public final class HealthObserver: Sendable {
     /// Collections observed now, each with whether it is watched (else polled).
     public var collections: [String: Bool] { state.withLock { $0.informers.mapValues(\.watching) } }
 
+    /// The objects someone waits on that the cluster's controllers have not caught up with: not seen by the watch
+    /// yet, seen at an older generation than the apply left, or seen with a generation their controller has not
+    /// observed; plus the places held for services about to apply (``waitForControllers(below:)``). It grows when
+    /// services apply faster than the controllers work (a thousand Deployments against the Deployment controller's
+    /// own request rate); new applies that would wait behind it only time out, so they are held back while it is
+    /// large. Objects whose controller saw them but that are not ready yet (a slow rollout, an image pull) do not
+    /// count.
+    public var controllerBacklog: Int { state.withLock { Self.backlog(of: $0) } }
+
+    static func backlog(of state: State) -> Int {
+        var count = state.reserved
+        for informer in state.informers.values {
+            for name in informer.interest.keys {
+                guard informer.synced, let observed = informer.objects[name] else {
+                    count += 1
+                    continue
+                }
+                let wanted = informer.wanted[name] ?? 0
+                if observed.awaitsController || (observed.generation ?? wanted) < wanted { count += 1 }
+            }
+        }
+        return count
+    }
+
+    /// A place in the backlog held for one service between the moment it may apply and the moment it waits on what
+    /// it applied (when its objects count by themselves); given back by ``release()`` (at most once) or by passing it
+    /// to ``waitUntilHealthy(_:generations:timeout:reservation:)``.
+    public final class Reservation: Sendable {
+        private let observer: HealthObserver
+        private let held = Mutex(true)
+
+        init(_ observer: HealthObserver) { self.observer = observer }
+
+        public func release() {
+            guard
+                held.withLock({ held in
+                    defer { held = false }; return held
+                })
+            else { return }
+            observer.state.withLock { $0.reserved -= 1 }
+        }
+
+        deinit { release() }
+    }
+
+    /// Returns once ``controllerBacklog`` is below `limit` (at once when it is), checking every `interval`, with a
+    /// place held in the backlog until the reservation is released: services admitted together cannot overshoot
+    /// it. Returns early (still with a reservation) when the task is cancelled. Also returns how long it waited.
+    public func waitForControllers(
+        below limit: Int, interval: Duration = .milliseconds(100)
+    ) async -> (Reservation, waited: Duration) {
+        let start = ContinuousClock.now
+        while true {
+            let admitted = state.withLock { state -> Bool in
+                guard Task.isCancelled || Self.backlog(of: state) < max(1, limit) else { return false }
+                state.reserved += 1
+                return true
+            }
+            if admitted { return (Reservation(self), ContinuousClock.now - start) }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
     /// Stops every informer (tests; a process that exits needs not).
     public func stop() {
         let tasks = state.withLock { state in
@@ -83,9 +152,13 @@ public final class HealthObserver: Sendable {
     /// left it at: an older observation of it does not count (the watch has not caught up with the write yet).
     /// Fails at once when one is degraded, with its reason; fails when `timeout` passes with objects still
     /// progressing, saying what each awaits; fails with a cancelled error when the task is cancelled.
+    /// `reservation` is released once the objects are subscribed to (they count in ``controllerBacklog`` by
+    /// themselves from then on).
     public func waitUntilHealthy(
-        _ entries: [InventoryEntry], generations: [ObjectRef: Int64] = [:], timeout: Duration
+        _ entries: [InventoryEntry], generations: [ObjectRef: Int64] = [:], timeout: Duration,
+        reservation: Reservation? = nil
     ) async throws(ApplyError) {
+        defer { reservation?.release() }
         let pending = entries.filter { ResourceManager.hasHealthCheck($0.ref) }
         guard !pending.isEmpty else { return }
         let deadline = ContinuousClock.now + timeout
@@ -103,7 +176,8 @@ public final class HealthObserver: Sendable {
         let (wake, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let id = subscribe(
             paths, kinds: Dictionary(pending.map { ($0.ref, $0) }, uniquingKeysWith: { a, _ in a }),
-            continuation: continuation)
+            generations: generations, continuation: continuation)
+        reservation?.release()
         let timer = Task {
             try? await Task.sleep(until: deadline)
             continuation.yield()
@@ -173,7 +247,8 @@ public final class HealthObserver: Sendable {
 
     /// Registers a waiter for the named objects of each collection, starting the informers not running yet.
     private func subscribe(
-        _ paths: [ObjectRef: String], kinds: [ObjectRef: InventoryEntry], continuation: AsyncStream<Void>.Continuation
+        _ paths: [ObjectRef: String], kinds: [ObjectRef: InventoryEntry], generations: [ObjectRef: Int64],
+        continuation: AsyncStream<Void>.Continuation
     ) -> Int {
         var byPath: [String: [ObjectRef]] = [:]
         for (ref, path) in paths { byPath[path, default: []].append(ref) }
@@ -185,7 +260,12 @@ public final class HealthObserver: Sendable {
                 var informer = state.informers[path] ?? Informer()
                 informer.epoch += 1
                 informer.subscribers[id] = continuation
-                for ref in refs { informer.interest[ref.name, default: []].insert(id) }
+                for ref in refs {
+                    informer.interest[ref.name, default: []].insert(id)
+                    if let generation = generations[ref] {
+                        informer.wanted[ref.name] = max(informer.wanted[ref.name] ?? 0, generation)
+                    }
+                }
                 if informer.task == nil, let entry = refs.first.flatMap({ kinds[$0] }) {
                     starting.append((path, entry))
                 }
@@ -214,7 +294,10 @@ public final class HealthObserver: Sendable {
                 informer.subscribers[id] = nil
                 for name in Array(informer.interest.keys) {
                     informer.interest[name]?.remove(id)
-                    if informer.interest[name]?.isEmpty == true { informer.interest[name] = nil }
+                    if informer.interest[name]?.isEmpty == true {
+                        informer.interest[name] = nil
+                        informer.wanted[name] = nil
+                    }
                 }
                 informer.epoch += 1
                 if informer.subscribers.isEmpty { idle.append((path, informer.epoch)) }
