@@ -9,6 +9,8 @@
 #   scripts/bench-flux.sh KUBECONFIG [N]       (default N = 1000; creates and deletes namespace bench-flux)
 #   WHERRY_BENCH_ARGS="--max-concurrent-services 8" scripts/bench-flux.sh ...   extra `wherry run` options
 #   WHERRY_BENCH_LOG_LEVEL=debug WHERRY_BENCH_KEEP=1 ...   keep the work directory and wherry's log
+#   WHERRY_BENCH_FLOOR=1 ...   first time the cluster's own floor: the N Deployments created by kubectl (no Wherry),
+#                              until the Deployment controller has observed every one
 set -euo pipefail
 kubeconfig=${1:?usage: scripts/bench-flux.sh KUBECONFIG [N]}
 count=${2:-1000}
@@ -180,9 +182,45 @@ written = [seconds(m["time"]) for d in deployments for m in d["metadata"].get("m
            if m["manager"] == "wherry" and m.get("operation") == "Apply"]
 made = [seconds(r["metadata"]["creationTimestamp"]) for r in replicasets
         if r["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == cpu]
-print("%.0f %.0f %d" % (max(written, default=-1), max(made, default=-1), len(made)))
+print("%.0f %.0f %d %.0f" % (max(written, default=-1), max(made, default=-1), len(made), min(written, default=-1)))
 PY
 }
+
+# The controllers' own time for the same Deployments, without Wherry: created by kubectl (8 at once), then polled
+# until the Deployment controller observed each (its client's request rate, not the API server, sets the pace).
+floor() {
+    local ns=bench-flux-floor start created observed n
+    k delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
+    k create namespace "$ns" >/dev/null
+    mkdir -p "$work/floor"
+    for i in $(seq 1 "$count"); do
+        manifests "$i" 100m | python3 -c '
+import sys
+for doc in sys.stdin.read().split("\n---\n"):
+    if "kind: Deployment" in doc: print(doc.replace("namespace: '"$namespace"'", "namespace: '"$ns"'"))' \
+            > "$work/floor/app-$i.yaml"
+    done
+    start=$(now)
+    find "$work/floor" -name '*.yaml' -print0 | xargs -0 -n 50 -P 8 bash -c \
+        'files=(); for f in "$@"; do files+=(-f "$f"); done; kubectl --kubeconfig "$0" create "${files[@]}" >/dev/null' \
+        "$kubeconfig"
+    created=$(elapsed "$start" "$(now)")
+    while :; do
+        n=$(k get deployments -n "$ns" -o json | python3 -c '
+import json, sys
+print(sum(1 for d in json.load(sys.stdin)["items"] if d["status"].get("observedGeneration", 0) >= d["metadata"]["generation"]))')
+        [ "$n" -ge "$count" ] && break
+        sleep 1
+    done
+    observed=$(elapsed "$start" "$(now)")
+    printf 'bench: floor: kubectl created %d Deployments in %.1fs; the Deployment controller observed all at %.1fs\n' \
+        "$count" "$created" "$observed"
+    floor_line=$(printf 'cluster floor (no Wherry)     %7.1fs   kubectl created the %d Deployments in %.1fs; the Deployment controller observed all at %.1fs' \
+        "$observed" "$count" "$created" "$observed")
+    k delete namespace "$ns" --wait=true >/dev/null
+}
+floor_line=
+[ -n "${WHERRY_BENCH_FLOOR:-}" ] && floor
 
 install_commit=$(git -C "$repo" rev-parse HEAD)
 echo "bench: wherry run, $count services (extra options: ${WHERRY_BENCH_ARGS:-none})"
@@ -194,7 +232,7 @@ start=$(now)
 wherry_pid=$!
 wait_for "$install_commit" install
 install_time=$(elapsed "$start" "$(now)")
-read -r install_written install_made _ <<< "$(timeline "$start" 100m)"
+read -r install_written install_made _ install_first <<< "$(timeline "$start" 100m)"
 install_requests=$(requests)
 install_breakdown=$({ curl -s "$api/metrics" || true; } | awk '/^wherry_kube_requests_total/ && $NF > 0 {
     sub(/^wherry_kube_requests_total/, ""); printf "%s %s  ", $1, $2}')
@@ -212,7 +250,7 @@ upgrade_commit=$(git -C "$repo" rev-parse HEAD)
 start=$(now)
 wait_for "$upgrade_commit" upgrade
 upgrade_time=$(elapsed "$start" "$(now)")
-read -r upgrade_written upgrade_made _ <<< "$(timeline "$start" 101m)"
+read -r upgrade_written upgrade_made _ upgrade_first <<< "$(timeline "$start" 101m)"
 upgrade_requests=$(( $(requests) - before_idle - idle_requests ))
 peak=$(peak_rss)
 healthy=$(k get deployments -n "$namespace" -o json | python3 -c '
@@ -233,10 +271,11 @@ printf 'upgrade, all healthy          %7.1fs   %5.1f requests/service   (goal <=
     "$upgrade_time" "$(echo "$upgrade_requests / $count" | bc -l)"
 printf 'Deployments observed at the upgrade  %d/%d\n' "$healthy" "$count"
 printf 'timeline (cluster timestamps, whole seconds from the start):\n'
-printf '  install: Wherry wrote the last Deployment at +%ss; the Deployment controller made the last ReplicaSet at +%ss\n' \
-    "$install_written" "$install_made"
-printf '  upgrade: Wherry wrote the last Deployment at +%ss; the Deployment controller made the last ReplicaSet at +%ss\n' \
-    "$upgrade_written" "$upgrade_made"
+printf '  install: Wherry wrote the first Deployment at +%ss, the last at +%ss; the Deployment controller made the last ReplicaSet at +%ss\n' \
+    "$install_first" "$install_written" "$install_made"
+printf '  upgrade: Wherry wrote the first Deployment at +%ss, the last at +%ss; the Deployment controller made the last ReplicaSet at +%ss\n' \
+    "$upgrade_first" "$upgrade_written" "$upgrade_made"
+[ -n "$floor_line" ] && echo "$floor_line"
 printf 'unchanged polls over 6 s      %d API requests (goal 0)\n' "$idle_requests"
 printf 'peak RSS                      %d MB after install, %d MB overall   (Flux: 223 MiB; goal < 100 MB)\n' \
     "$install_rss" "$peak"
