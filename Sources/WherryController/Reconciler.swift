@@ -96,7 +96,20 @@ public struct Reconciler: Sendable {
                     throw error.redacting(rendered.plaintextValues)
                 }
             }
-            let reservation = service.wait ? await waitForControllers(attempt.logger) : nil
+            var reservation: HealthObserver.Reservation?
+            if service.wait {
+                reservation = syncer.health.reserve(below: controllerBacklogLimit)
+                if reservation == nil {
+                    // Held back: the apply slot goes to a service that does not wait behind the controllers.
+                    permit?.release()
+                    reservation = await waitForControllers(attempt.logger)
+                    if let slots {
+                        permit = await slots.permit()
+                        if permit == nil { return .cancelled }
+                    }
+                    if interruption?.signals.contains(.shutdown) == true || Task.isCancelled { return .cancelled }
+                }
+            }
             defer { reservation?.release() }
             let (plan, result) = try await apply(
                 located, in: config, previous: previous, trigger: trigger, liveCache: liveCache)
@@ -122,12 +135,11 @@ public struct Reconciler: Sendable {
     /// `timeout` running out before its controller even looks, and then apply all over again. The controllers set
     /// the pace either way; this keeps waits short and retries away.
     private func waitForControllers(_ logger: Logger) async -> HealthObserver.Reservation {
+        logger.debug(
+            "Holding the apply back: the cluster's controllers are behind the objects services wait on",
+            metadata: ["wherry.backlog": "\(syncer.health.controllerBacklog)"])
         let (reservation, waited) = await syncer.health.waitForControllers(below: controllerBacklogLimit)
-        if waited > .seconds(1) {
-            logger.debug(
-                "Waited for the cluster's controllers to catch up before applying",
-                metadata: ["wherry.waited": "\(waited)"])
-        }
+        logger.debug("Applying after the cluster's controllers caught up", metadata: ["wherry.waited": "\(waited)"])
         return reservation
     }
 

@@ -181,19 +181,20 @@ public enum Health: Sendable, Hashable, CustomStringConvertible {
 
     // MARK: - Helpers
 
-    /// Progressing while the controller has not seen the latest spec.
-    /// Whether the object's controller has not yet seen its current spec: `status.observedGeneration` behind
-    /// `metadata.generation` (or missing, on a workload whose controller always sets it). A controller that falls
-    /// behind shows up here before anything else, whatever the object's health will be once it is seen.
+    /// Whether a workload's controller (Deployment, StatefulSet, DaemonSet: kube-controller-manager's) has not yet
+    /// seen its current spec: `status.observedGeneration` behind `metadata.generation`. A controller that falls
+    /// behind shows up here before anything else, whatever the object's health will be once it is seen. Other kinds
+    /// are not judged: a custom resource's `observedGeneration` may lag because its operator is down or only
+    /// records success, which is not readiness of the cluster's controllers.
     public static func awaitsController(_ object: JSONValue) -> Bool {
-        let generation = int(object["metadata"]?["generation"]) ?? 0
-        if let observed = int(object["status"]?["observedGeneration"]) { return observed < generation }
         let apiVersion = object["apiVersion"]?.stringValue ?? ""
-        return generation > 0
-            && ["apps/v1/Deployment", "apps/v1/StatefulSet", "apps/v1/DaemonSet"].contains(
-                apiVersion + "/" + (object["kind"]?.stringValue ?? ""))
+        let kind = object["kind"]?.stringValue ?? ""
+        guard apiVersion == "apps/v1", ["Deployment", "StatefulSet", "DaemonSet"].contains(kind) else { return false }
+        let generation = int(object["metadata"]?["generation"]) ?? 0
+        return (int(object["status"]?["observedGeneration"]) ?? 0) < generation
     }
 
+    /// Progressing while the controller has not seen the latest spec.
     static func unobserved(_ object: JSONValue) -> Health? {
         let generation = int(object["metadata"]?["generation"]) ?? 0
         let observed = int(object["status"]?["observedGeneration"]) ?? 0

@@ -220,4 +220,23 @@ struct HealthObserverTests {
             #expect(observer.controllerBacklog == 0)
         }
     }
+
+    @Test("a collection that cannot be listed does not count in the controller backlog")
+    func unreadableCollectionIsNoBacklog() async throws {
+        try await Self.withObserver { server, observer in
+            server.failNext(1000, status: 403, message: "list is forbidden") {
+                $0.path.hasSuffix("/deployments") && $0.query["watch"] == nil
+            }
+            try server.put(Self.deployment("hidden"))
+            let waiting = Task { try await observer.waitUntilHealthy([Self.entry("hidden")], timeout: .seconds(20)) }
+            var backlog = -1
+            for _ in 0..<50 where backlog != 0 {
+                try await Task.sleep(for: .milliseconds(20))
+                backlog = observer.controllerBacklog
+            }
+            #expect(backlog == 0)
+            #expect(observer.reserve(below: 1) != nil)
+            waiting.cancel()
+        }
+    }
 }

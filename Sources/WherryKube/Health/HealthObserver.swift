@@ -43,6 +43,8 @@ public final class HealthObserver: Sendable {
         var interest: [String: Set<Int>] = [:]
         /// The newest generation a waiter wants to see, by object name (while someone waits on it).
         var wanted: [String: Int64] = [:]
+        /// Since when someone waits on each object.
+        var since: [String: ContinuousClock.Instant] = [:]
         var subscribers: [Int: AsyncStream<Void>.Continuation] = [:]
         var task: Task<Void, Never>?
         /// Bumped by every subscribe and unsubscribe, so a linger that sees it unchanged knows nobody came back.
@@ -85,10 +87,16 @@ public final class HealthObserver: Sendable {
     /// count.
     public var controllerBacklog: Int { state.withLock { Self.backlog(of: $0) } }
 
-    static func backlog(of state: State) -> Int {
+    /// How long one waited-on object counts in the backlog at most: one its controller never gets to (a kind
+    /// whose operator is down, an object deleted after its apply) must not hold every other apply back for its
+    /// whole timeout. A controller merely behind works through the backlog's limit well within it.
+    public static let backlogAge: Duration = .seconds(30)
+
+    static func backlog(of state: State, now: ContinuousClock.Instant = .now) -> Int {
         var count = state.reserved
-        for informer in state.informers.values {
-            for name in informer.interest.keys {
+        // A collection that cannot be read says nothing of its controller: its waits time out on their own.
+        for informer in state.informers.values where informer.problem == nil {
+            for (name, since) in informer.since where now - since < backlogAge {
                 guard informer.synced, let observed = informer.objects[name] else {
                     count += 1
                     continue
@@ -121,20 +129,28 @@ public final class HealthObserver: Sendable {
         deinit { release() }
     }
 
+    /// A place in the backlog when it is below `limit` now, else `nil`.
+    public func reserve(below limit: Int) -> Reservation? {
+        let admitted = state.withLock { state -> Bool in
+            guard Self.backlog(of: state) < max(1, limit) else { return false }
+            state.reserved += 1
+            return true
+        }
+        return admitted ? Reservation(self) : nil
+    }
+
     /// Returns once ``controllerBacklog`` is below `limit` (at once when it is), checking every `interval`, with a
-    /// place held in the backlog until the reservation is released: services admitted together cannot overshoot
-    /// it. Returns early (still with a reservation) when the task is cancelled. Also returns how long it waited.
+    /// place held in the backlog until the reservation is released: services admitted together overshoot it by
+    /// their objects beyond the first at most. Returns early (still with a reservation) when the task is cancelled.
+    /// Also returns how long it waited.
     public func waitForControllers(
-        below limit: Int, interval: Duration = .milliseconds(100)
+        below limit: Int, interval: Duration = .milliseconds(200)
     ) async -> (Reservation, waited: Duration) {
         let start = ContinuousClock.now
         while true {
-            let admitted = state.withLock { state -> Bool in
-                guard Task.isCancelled || Self.backlog(of: state) < max(1, limit) else { return false }
-                state.reserved += 1
-                return true
+            if let reservation = reserve(below: Task.isCancelled ? Int.max : limit) {
+                return (reservation, ContinuousClock.now - start)
             }
-            if admitted { return (Reservation(self), ContinuousClock.now - start) }
             try? await Task.sleep(for: interval)
         }
     }
@@ -262,6 +278,7 @@ public final class HealthObserver: Sendable {
                 informer.subscribers[id] = continuation
                 for ref in refs {
                     informer.interest[ref.name, default: []].insert(id)
+                    if informer.since[ref.name] == nil { informer.since[ref.name] = .now }
                     if let generation = generations[ref] {
                         informer.wanted[ref.name] = max(informer.wanted[ref.name] ?? 0, generation)
                     }
@@ -297,6 +314,7 @@ public final class HealthObserver: Sendable {
                     if informer.interest[name]?.isEmpty == true {
                         informer.interest[name] = nil
                         informer.wanted[name] = nil
+                        informer.since[name] = nil
                     }
                 }
                 informer.epoch += 1
