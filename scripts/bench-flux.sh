@@ -156,6 +156,25 @@ requests() {
     { curl -s "$api/metrics" || true; } | awk '/^wherry_kube_requests_total/ {sum += $NF} END {print sum + 0}'
 }
 peak_rss() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$wherry_pid/status"; }
+# CPU seconds (user + system) used so far by wherry and, when they run on this machine, by the control plane.
+cpu_seconds() { # pid
+    awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+cpu_snapshot() {
+    local name pid line="wherry=$(cpu_seconds "$wherry_pid")"
+    for name in kube-apiserver etcd kube-controller-manager; do
+        pid=$(pgrep -x "${name:0:15}" | head -1) || continue
+        line="$line $name=$(cpu_seconds "$pid")"
+    done
+    echo "$line"
+}
+cpu_used() { # before, after: "name=seconds ..." each
+    python3 -c '
+import sys
+before = dict(x.split("=") for x in sys.argv[1].split())
+after = dict(x.split("=") for x in sys.argv[2].split())
+print("  ".join("%s %.0f s" % (k, float(after[k]) - float(before.get(k, 0))) for k in after))' "$1" "$2"
+}
 wait_for() { # revision, label
     local n=0 last=-1 quiet=0
     while :; do
@@ -236,7 +255,9 @@ start=$(now)
     --listen "127.0.0.1:$port" --log-level "${WHERRY_BENCH_LOG_LEVEL:-warning}" ${WHERRY_BENCH_ARGS:-} \
     2> "$work/wherry.log" &
 wherry_pid=$!
+install_cpu_before=$(cpu_snapshot)
 wait_for "$install_commit" install
+install_cpu=$(cpu_used "$install_cpu_before" "$(cpu_snapshot)")
 install_time=$(elapsed "$start" "$(now)")
 read -r install_written install_made _ install_first <<< "$(timeline "$start" 100m)"
 install_requests=$(requests)
@@ -254,7 +275,9 @@ write_all 101m
 git -C "$repo" -c user.name=bench -c user.email=bench@wherry.invalid commit -qam upgrade
 upgrade_commit=$(git -C "$repo" rev-parse HEAD)
 start=$(now)
+upgrade_cpu_before=$(cpu_snapshot)
 wait_for "$upgrade_commit" upgrade
+upgrade_cpu=$(cpu_used "$upgrade_cpu_before" "$(cpu_snapshot)")
 upgrade_time=$(elapsed "$start" "$(now)")
 read -r upgrade_written upgrade_made _ upgrade_first <<< "$(timeline "$start" 101m)"
 upgrade_requests=$(( $(requests) - before_idle - idle_requests ))
@@ -281,6 +304,7 @@ printf '  install: Wherry wrote the first Deployment at +%ss, the last at +%ss; 
     "$install_first" "$install_written" "$install_made"
 printf '  upgrade: Wherry wrote the first Deployment at +%ss, the last at +%ss; the Deployment controller made the last ReplicaSet at +%ss\n' \
     "$upgrade_first" "$upgrade_written" "$upgrade_made"
+printf 'CPU seconds used (this machine has %d cores):\n  install: %s\n  upgrade: %s\n' "$(nproc)" "$install_cpu" "$upgrade_cpu"
 [ -n "$floor_line" ] && echo "$floor_line"
 printf 'unchanged polls over 6 s      %d API requests (goal 0)\n' "$idle_requests"
 printf 'peak RSS                      %d MB after install, %d MB overall   (Flux: 223 MiB; goal < 100 MB)\n' \

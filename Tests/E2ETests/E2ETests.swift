@@ -38,6 +38,9 @@ struct E2ETests {
     @Test("services waiting for health share one LIST+WATCH per collection; a deleted object is not found")
     func healthObserver() async throws { try await withScenarios { try await $0.healthObserverSharesOneWatch() } }
 
+    @Test("the controller backlog drains as the Deployment controller works; a rollout that never starts is none")
+    func controllerBacklog() async throws { try await withScenarios { try await $0.controllerBacklogDrains() } }
+
     @Test("an invalid object blocks the whole set")
     func invalid() async throws { try await withScenarios { try await $0.invalidObjectBlocksTheSet() } }
 

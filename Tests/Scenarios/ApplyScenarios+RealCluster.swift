@@ -177,3 +177,53 @@ extension ApplyScenarios {
         }
     }
 }
+
+extension ApplyScenarios {
+    /// Twenty Deployments waited on at once: the controller backlog is what the Deployment controller has not
+    /// observed yet and drains as it works; a Deployment with a replica that never starts (no kubelet) is observed
+    /// at once, so it is no backlog although it never becomes healthy.
+    public func controllerBacklogDrains() async throws {
+        let deployment = { (name: String, replicas: Int) in
+            self.parse(
+                #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"\#(name)"},"spec":{"replicas":\#(replicas),"selector":{"matchLabels":{"app":"\#(name)"}},"template":{"metadata":{"labels":{"app":"\#(name)"}},"spec":{"containers":[{"name":"app","image":"registry.k8s.io/pause:3.9"}]}}}}"#
+            )
+        }
+        let fast = (1...20).map { deployment("fast-\($0)", 0) }
+        let stuck = deployment("stuck", 1)
+        let changes = try await manager.apply([namespaceObject, stuck] + fast, options: options())
+        let observer = HealthObserver(api: api, mapper: RESTMapper(api: api), linger: .milliseconds(100))
+        defer { observer.stop() }
+        let entries = ([stuck] + fast).map { object in
+            var object = object
+            object.namespace = namespace
+            return InventoryEntry(object)
+        }
+        let generations = changes.generations
+        let stuckEntry = entries[0]
+        let stuckWait = Task {
+            try await observer.waitUntilHealthy([stuckEntry], generations: generations, timeout: .seconds(60))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for entry in entries.dropFirst() {
+                group.addTask {
+                    try await observer.waitUntilHealthy([entry], generations: generations, timeout: .seconds(60))
+                }
+            }
+            // Held until the controller has observed them all (the stuck one included).
+            let (place, _) = await observer.waitForControllers(below: 2, interval: .milliseconds(50))
+            place.release()
+            try await group.waitForAll()
+        }
+        var backlog = observer.controllerBacklog
+        for _ in 0..<100 where backlog != 0 {
+            try await Task.sleep(for: .milliseconds(100))
+            backlog = observer.controllerBacklog
+        }
+        #expect(backlog == 0, "the stuck Deployment still counts although its controller observed it")
+        let live = try await api.get("/apis/apps/v1/namespaces/\(namespace)/deployments/stuck")
+        #expect(!Health.of(live).isHealthy)
+        #expect(!Health.awaitsController(live))
+        stuckWait.cancel()
+        _ = try? await stuckWait.value
+    }
+}

@@ -9,20 +9,21 @@ extension HTTPKubeAPI {
     /// Longest line (one event) a watch may send: a bound for a misbehaving server, far above any object's size.
     static let watchLineLimit = 16 << 20
 
-    public func listSnapshot(_ path: String) async throws(KubeAPIError) -> ListSnapshot {
-        var items: [JSONValue] = []
+    public func listPages(
+        _ path: String, pageSize: Int, _ page: ([JSONValue]) -> Void
+    ) async throws(KubeAPIError) -> String {
         var token: String?
         var resourceVersion = ""
         repeat {
-            var query = [("limit", "500")]
+            var query = [("limit", String(max(1, pageSize)))]
             if let token { query.append(("continue", token)) }
-            let page = try await send(.GET, path, query: query).body
-            items += page["items"]?.arrayValue ?? []
+            let body = try await send(.GET, path, query: query).body
+            page(body["items"]?.arrayValue ?? [])
             // The first page's version is the snapshot's: later pages are read at it through the continue token.
-            if resourceVersion.isEmpty { resourceVersion = page["metadata"]?["resourceVersion"]?.stringValue ?? "" }
-            token = page["metadata"]?["continue"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            if resourceVersion.isEmpty { resourceVersion = body["metadata"]?["resourceVersion"]?.stringValue ?? "" }
+            token = body["metadata"]?["continue"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
-        return ListSnapshot(items: items, resourceVersion: resourceVersion)
+        return resourceVersion
     }
 
     public func watch(_ path: String, resourceVersion: String) -> AsyncThrowingStream<WatchEvent, any Error> {

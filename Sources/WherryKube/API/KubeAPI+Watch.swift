@@ -1,17 +1,5 @@
 public import WherryModel
 
-/// A collection read whole, with the resourceVersion a watch of it continues from.
-public struct ListSnapshot: Sendable {
-    public var items: [JSONValue]
-    /// The list's `metadata.resourceVersion`; empty when the source cannot tell one (then it cannot be watched).
-    public var resourceVersion: String
-
-    public init(items: [JSONValue], resourceVersion: String) {
-        self.items = items
-        self.resourceVersion = resourceVersion
-    }
-}
-
 /// One change a watch reports.
 public struct WatchEvent: Sendable {
     /// What happened.
@@ -37,10 +25,13 @@ public struct WatchEvent: Sendable {
 }
 
 extension KubeAPI {
-    /// Every item of a collection and the resourceVersion to watch it from. By default the items alone: a client
-    /// that cannot tell a resourceVersion cannot watch, and callers poll it instead.
-    public func listSnapshot(_ path: String) async throws(KubeAPIError) -> ListSnapshot {
-        ListSnapshot(items: try await list(path, labelSelector: nil), resourceVersion: "")
+    /// Every item of a collection, as one page, and no resourceVersion: by default a client that cannot tell one
+    /// cannot watch, and callers poll it instead.
+    public func listPages(
+        _ path: String, pageSize: Int, _ page: ([JSONValue]) -> Void
+    ) async throws(KubeAPIError) -> String {
+        page(try await list(path, labelSelector: nil))
+        return ""
     }
 
     /// Changes to a collection after `resourceVersion`, until the server ends the watch (the stream then finishes)

@@ -11,8 +11,12 @@ public protocol KubeAPI: Sendable {
     /// `GET` a collection, following `continue` tokens until every page is read.
     func list(_ path: String, labelSelector: String?) async throws(KubeAPIError) -> [JSONValue]
 
-    /// `GET` a whole collection with the resourceVersion to watch it from (see the default in `KubeAPI+Watch`).
-    func listSnapshot(_ path: String) async throws(KubeAPIError) -> ListSnapshot
+    /// `GET` a whole collection a page of at most `pageSize` items at a time, each page handed to `page` before the
+    /// next is read (a caller that keeps less than the objects never holds the whole collection); returns the
+    /// resourceVersion to watch it from (see the default in `KubeAPI+Watch`).
+    func listPages(
+        _ path: String, pageSize: Int, _ page: ([JSONValue]) -> Void
+    ) async throws(KubeAPIError) -> String
 
     /// `GET` a collection with `watch=1` from a resourceVersion (see the default in `KubeAPI+Watch`).
     func watch(_ path: String, resourceVersion: String) -> AsyncThrowingStream<WatchEvent, any Error>

@@ -3,15 +3,27 @@ import WherryModel
 /// One collection's informer: list, then watch from the list's resourceVersion; list again when the watch cannot go
 /// on; poll when the collection cannot be watched.
 extension HealthObserver {
+    /// Items per page of an informer's list.
+    static let listPageSize = 100
+
     /// Runs the informer of `path` until its task is cancelled (its last subscriber left, or ``stop()``).
     func inform(_ path: String, kind: String, apiVersion: String) async {
         var canWatch = true
         var failures = 0
         while !Task.isCancelled {
             state.withLock { $0.lists += 1 }
-            let snapshot: ListSnapshot
+            // Page by page, each reduced to what matters before the next is read: a thousand Deployments are
+            // never all held as objects.
+            var objects: [String: Observed] = [:]
+            let resourceVersion: String
             do {
-                snapshot = try await api.listSnapshot(path)
+                resourceVersion = try await api.listPages(path, pageSize: Self.listPageSize) { items in
+                    for item in items {
+                        if let (name, observed) = Self.observe(item, kind: kind, apiVersion: apiVersion) {
+                            objects[name] = observed
+                        }
+                    }
+                }
             } catch {
                 if Task.isCancelled || error.isCancelled { return }
                 failures += 1
@@ -24,13 +36,7 @@ extension HealthObserver {
                 continue
             }
             failures = 0
-            var objects: [String: Observed] = [:]
-            for item in snapshot.items {
-                if let (name, observed) = Self.observe(item, kind: kind, apiVersion: apiVersion) {
-                    objects[name] = observed
-                }
-            }
-            let watches = canWatch && !snapshot.resourceVersion.isEmpty
+            let watches = canWatch && !resourceVersion.isEmpty
             update(path, wakeAll: true) { informer in
                 informer.objects = objects
                 informer.synced = true
@@ -41,7 +47,7 @@ extension HealthObserver {
                 try? await Task.sleep(for: pollInterval)
                 continue
             }
-            canWatch = await watch(path, from: snapshot.resourceVersion, kind: kind, apiVersion: apiVersion)
+            canWatch = await watch(path, from: resourceVersion, kind: kind, apiVersion: apiVersion)
         }
     }
 
