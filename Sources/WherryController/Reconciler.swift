@@ -97,6 +97,7 @@ public struct Reconciler: Sendable {
                 }
             }
             var reservation: HealthObserver.Reservation?
+            defer { reservation?.release() }
             if service.wait {
                 reservation = syncer.health.reserve(below: controllerBacklogLimit)
                 if reservation == nil {
@@ -107,10 +108,15 @@ public struct Reconciler: Sendable {
                         permit = await slots.permit()
                         if permit == nil { return .cancelled }
                     }
-                    if interruption?.signals.contains(.shutdown) == true || Task.isCancelled { return .cancelled }
+                    // Shutting down, or the branch moved while held: not this commit (the loop runs the
+                    // service again at the new one).
+                    let moved = interruption?.signals.contains {
+                        if case .newHead(let head) = $0 { return head != located.commit }
+                        return $0 == .shutdown
+                    }
+                    if moved == true || Task.isCancelled { return .cancelled }
                 }
             }
-            defer { reservation?.release() }
             let (plan, result) = try await apply(
                 located, in: config, previous: previous, trigger: trigger, liveCache: liveCache)
             permit?.release()

@@ -17,7 +17,8 @@ extension HealthObserver {
             var objects: [String: Observed] = [:]
             let resourceVersion: String
             do {
-                resourceVersion = try await api.listPages(path, pageSize: Self.listPageSize) { items in
+                // Polled, larger pages: fewer requests every poll interval.
+                resourceVersion = try await api.listPages(path, pageSize: canWatch ? Self.listPageSize : 500) { items in
                     for item in items {
                         if let (name, observed) = Self.observe(item, kind: kind, apiVersion: apiVersion) {
                             objects[name] = observed

@@ -21,6 +21,8 @@ public final class HealthObserver: Sendable {
     /// How long an informer outlives its last subscriber (the next service often waits on the same collection).
     public let linger: Duration
     let state = Mutex(State())
+    /// The order services waiting for a place in the backlog are admitted in.
+    let queue = AsyncSemaphore(permits: 1)
 
     /// What one object looked like at its last event: enough to judge it, without the object.
     struct Observed: Sendable {
@@ -56,6 +58,8 @@ public final class HealthObserver: Sendable {
         var nextID = 0
         /// Places held in the backlog by services about to apply.
         var reserved = 0
+        /// Services waiting for a place (``waitForControllers(below:interval:)``).
+        var queued = 0
         /// Lists and watches started, for tests and metrics.
         var lists = 0
         var watches = 0
@@ -129,26 +133,36 @@ public final class HealthObserver: Sendable {
         deinit { release() }
     }
 
-    /// A place in the backlog when it is below `limit` now, else `nil`.
+    /// A place in the backlog when it is below `limit` now and nobody is queued for one, else `nil`.
     public func reserve(below limit: Int) -> Reservation? {
+        reserve(below: limit, queued: false)
+    }
+
+    private func reserve(below limit: Int, queued: Bool) -> Reservation? {
         let admitted = state.withLock { state -> Bool in
-            guard Self.backlog(of: state) < max(1, limit) else { return false }
+            guard queued || state.queued == 0, Self.backlog(of: state) < max(1, limit) else { return false }
             state.reserved += 1
             return true
         }
         return admitted ? Reservation(self) : nil
     }
 
-    /// Returns once ``controllerBacklog`` is below `limit` (at once when it is), checking every `interval`, with a
-    /// place held in the backlog until the reservation is released: services admitted together overshoot it by
-    /// their objects beyond the first at most. Returns early (still with a reservation) when the task is cancelled.
+    /// Returns once ``controllerBacklog`` is below `limit` (at once when it is and nobody is queued), with a place
+    /// held in the backlog until the reservation is released: services admitted together overshoot it by their
+    /// objects beyond the first at most. Waiters are admitted in the order they came, and only the first of them
+    /// looks at the backlog, every `interval`. Returns early (still with a reservation) when the task is cancelled.
     /// Also returns how long it waited.
     public func waitForControllers(
         below limit: Int, interval: Duration = .milliseconds(200)
     ) async -> (Reservation, waited: Duration) {
         let start = ContinuousClock.now
+        if let reservation = reserve(below: limit) { return (reservation, .zero) }
+        state.withLock { $0.queued += 1 }
+        defer { state.withLock { $0.queued -= 1 } }
+        let turn = await queue.permit()
+        defer { turn?.release() }
         while true {
-            if let reservation = reserve(below: Task.isCancelled ? Int.max : limit) {
+            if let reservation = reserve(below: Task.isCancelled || turn == nil ? Int.max : limit, queued: true) {
                 return (reservation, ContinuousClock.now - start)
             }
             try? await Task.sleep(for: interval)
