@@ -34,12 +34,20 @@ enum LoopbackServer {
             defer { tasks.cancelAll() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next(), port > 0 else { throw FixtureError("\(label) did not start") }
+            // Cancelling the server while a connection it accepted is not handled yet traps in NIO ("Deinited
+            // NIOAsyncWriter without calling finish()"): shut down gracefully and give it a moment to end by itself
+            // (a connection a test left open ends it by cancellation after that).
+            func shutDown() async {
+                await group.triggerGracefulShutdown()
+                tasks.addTask { try? await Task.sleep(for: .seconds(2)) }
+                _ = try? await tasks.next()
+            }
             do {
                 let result = try await body(port)
-                await group.triggerGracefulShutdown()
+                await shutDown()
                 return result
             } catch {
-                await group.triggerGracefulShutdown()
+                await shutDown()
                 throw error
             }
         }

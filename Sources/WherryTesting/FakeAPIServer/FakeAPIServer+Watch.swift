@@ -50,20 +50,24 @@ extension FakeAPIServer {
                 let expired = APIStatusError(
                     code: 410, reason: "Expired", message: "too old resource version: \(from)")
                 let event: JSONValue = ["type": "ERROR", "object": expired.body]
-                try await writer.write(ByteBuffer(string: event.jsonString() + "\n"))
+                try? await writer.write(ByteBuffer(string: event.jsonString() + "\n"))
                 try await writer.finish(nil)
                 return
             }
-            while ContinuousClock.now < until, !Task.isCancelled {
-                let events = state.withLock { state in
-                    state.tick(now: .now)
-                    return state.watchEvents(target, from: from, seen: &seen)
+            do {
+                while ContinuousClock.now < until, !Task.isCancelled {
+                    let events = state.withLock { state in
+                        state.tick(now: .now)
+                        return state.watchEvents(target, from: from, seen: &seen)
+                    }
+                    if !events.isEmpty {
+                        let text = events.map { $0.jsonString() + "\n" }.joined()
+                        try await writer.write(ByteBuffer(string: text))
+                    }
+                    try await Task.sleep(for: .milliseconds(10))
                 }
-                if !events.isEmpty {
-                    let text = events.map { $0.jsonString() + "\n" }.joined()
-                    try await writer.write(ByteBuffer(string: text))
-                }
-                try await Task.sleep(for: .milliseconds(10))
+            } catch {
+                // The client went away, or the server is stopping: end the response all the same.
             }
             try await writer.finish(nil)
         }
