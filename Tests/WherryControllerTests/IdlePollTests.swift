@@ -1,9 +1,6 @@
 import Foundation
-import Logging
-import ServiceLifecycle
 import Testing
 import WherryController
-import WherryModel
 import WherryTesting
 
 /// What a running controller costs the cluster while its branches do not move.
@@ -13,8 +10,7 @@ struct IdlePollTests {
     func unchangedPollsAreFree() async throws {
         try await FakeAPIServer.withServer { server in
             let remote = try await GitRemoteFixture()
-            let cache = try TemporaryDirectory(prefix: "cache")
-            defer { remote.remove(); cache.remove() }
+            defer { remote.remove() }
             try await remote.commit([
                 "a/cm.yaml": TestReconciler.configMap("a", "1"),
                 "b/cm.yaml": TestReconciler.configMap("b", "1"),
@@ -27,15 +23,7 @@ struct IdlePollTests {
                   - {name: b, github: r, k8s_yaml_dir: b}
                 poll_interval: 1
                 """
-            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
-            let quiet = TestReconciler.quiet
-            let api = try TestReconciler.client(server)
-            let store = InMemoryStatusStore()
-            let reconciler = TestReconciler.make(api: api, cache: cache, store: store)
-            let loop = ReconcileLoop(config: config, reconciler: reconciler, logger: quiet)
-            let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            try await TestReconciler.withLoop(server, config: text) { _, store in
                 #expect(
                     try await TestReconciler.eventually {
                         let a = try await store.status(of: "a")?.lastResult
@@ -48,10 +36,7 @@ struct IdlePollTests {
                 try await Task.sleep(for: .seconds(3.5))
                 let requests = server.requests.map { "\($0.method) \($0.path)" }
                 #expect(requests.isEmpty, "idle polls made requests: \(requests)")
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
-            await api.shutdown()
         }
     }
 }

@@ -12,38 +12,6 @@ import WherryTesting
 /// The loop's promises around dependencies, suspension and cancellation.
 @Suite("The reconcile loop: dependencies, suspension, cancellation")
 struct LoopTrustTests {
-    /// Runs a loop over `text` (a config) until `body` returns.
-    private static func withLoop(
-        _ server: FakeAPIServer, config text: String, store: InMemoryStatusStore = InMemoryStatusStore(),
-        _ body: @Sendable (ReconcileLoop, InMemoryStatusStore) async throws -> Void
-    ) async throws {
-        let cache = try TemporaryDirectory(prefix: "cache")
-        defer { cache.remove() }
-        let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
-        let api = try TestReconciler.client(server)
-        let loop = ReconcileLoop(
-            config: config, reconciler: TestReconciler.make(api: api, cache: cache, store: store),
-            logger: TestReconciler.quiet)
-        let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: TestReconciler.quiet)
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                do {
-                    try await body(loop, store)
-                } catch {
-                    await group.triggerGracefulShutdown()
-                    throw error
-                }
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-            }
-        } catch {
-            await api.shutdown()
-            throw error
-        }
-        await api.shutdown()
-    }
-
     @Test("a manual sync of a service blocked on a dependency runs, as a manual sync, once the dependency is ready")
     func manualSyncWhileBlocked() async throws {
         try await FakeAPIServer.withServer { server in
@@ -61,7 +29,7 @@ struct LoopTrustTests {
                   - {name: base, github: r, k8s_yaml_dir: base, drift_interval: 0}
                 poll_interval: 1
                 """
-            try await Self.withLoop(server, config: text) { loop, store in
+            try await TestReconciler.withLoop(server, config: text) { loop, store in
                 #expect(
                     try await TestReconciler.eventually { try await store.status(of: "app")?.lastResult == .succeeded })
                 // base breaks: app (unchanged) waits for it.
@@ -100,7 +68,7 @@ struct LoopTrustTests {
                   - {name: base, github: r, k8s_yaml_dir: base, suspend: true}
                 poll_interval: 1
                 """
-            try await Self.withLoop(server, config: text) { loop, _ in
+            try await TestReconciler.withLoop(server, config: text) { loop, _ in
                 let named = try await TestReconciler.eventually { loop.blocked["app"] == "base (suspended)" }
                 #expect(named, "\(loop.blocked)")
             }
@@ -156,7 +124,7 @@ struct LoopTrustTests {
             await api.shutdown()
             let text =
                 "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n  - {name: a, github: r, k8s_yaml_dir: a}\n"
-            try await Self.withLoop(server, config: text, store: store) { loop, store in
+            try await TestReconciler.withLoop(server, config: text, store: store) { loop, store in
                 let orphaned = try await TestReconciler.eventually { loop.orphans["orphan"] == 1 }
                 let forgotten = try await TestReconciler.eventually { try await store.status(of: "gone") == nil }
                 let kept = try await store.status(of: "orphan") != nil

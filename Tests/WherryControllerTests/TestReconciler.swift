@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 import WherryController
 import WherryGit
 import WherryKube
@@ -53,5 +54,37 @@ enum TestReconciler {
     /// A ConfigMap in `default` with one value.
     static func configMap(_ name: String, _ value: String) -> String {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(name)\n  namespace: default\ndata:\n  k: \"\(value)\"\n"
+    }
+
+    /// Runs a loop over `text` (a config) until `body` returns.
+    static func withLoop(
+        _ server: FakeAPIServer, config text: String, store: InMemoryStatusStore = InMemoryStatusStore(),
+        _ body: @Sendable (ReconcileLoop, InMemoryStatusStore) async throws -> Void
+    ) async throws {
+        let cache = try TemporaryDirectory(prefix: "cache")
+        defer { cache.remove() }
+        let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+        let api = try TestReconciler.client(server)
+        let loop = ReconcileLoop(
+            config: config, reconciler: TestReconciler.make(api: api, cache: cache, store: store),
+            logger: TestReconciler.quiet)
+        let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: TestReconciler.quiet)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                do {
+                    try await body(loop, store)
+                } catch {
+                    await group.triggerGracefulShutdown()
+                    throw error
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        } catch {
+            await api.shutdown()
+            throw error
+        }
+        await api.shutdown()
     }
 }
