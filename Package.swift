@@ -98,6 +98,7 @@ let package = Package(
             name: "wherry",
             dependencies: [
                 "WherryModel", "WherryGit", "WherryRender", "WherryKube", "WherryController", "WherryHTTP",
+                "CWherryHeap",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -105,8 +106,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            // Release links with lld: no symbol table exported to the dynamic loader (the static Swift runtime's link
+            // arguments export every symbol, 49k of them, for nothing: no plugin loads against the binary), relative
+            // relocations packed (DT_RELR, glibc 2.36+) and identical code folded. The loader then reads 50 KB of
+            // relocations instead of 3.4 MB at every start, and resident memory drops by 3 to 5 MB.
+            linkerSettings: [
+                .unsafeFlags(
+                    [
+                        "-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker",
+                        "pack-relative-relocs", "-Xlinker", "--icf=all",
+                    ], .when(platforms: [.linux], configuration: .release))
+            ]
         ),
+        // The C allocator's figures and trim (glibc's malloc.h is not in Swift's Glibc module).
+        .target(name: "CWherryHeap"),
         // Test kit: git repository fixtures and a git smart-HTTP server on 127.0.0.1.
         .target(
             name: "WherryTesting",

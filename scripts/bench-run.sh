@@ -18,8 +18,8 @@ cleanup() {
 trap cleanup EXIT
 command -v wrk >/dev/null || { echo "bench: wrk is needed (apt-get install wrk)" >&2; exit 1; }
 
-echo "bench: building wherry and wherry-fake-apiserver (release)"
-swift build -c release --product wherry --package-path "$root" >/dev/null
+echo "bench: building wherry (release, static Swift runtime as in the image) and wherry-fake-apiserver"
+swift build -c release --product wherry --static-swift-stdlib --package-path "$root" >/dev/null
 swift build -c release --product wherry-fake-apiserver --package-path "$root" >/dev/null
 bin="$root/.build/release"
 

@@ -181,7 +181,7 @@ struct RunCommand: AsyncParsableCommand {
         let watcher = ConfigWatcher(path: options.configPath, loop: loop, identity: configIdentity)
         let services: [any Service] =
             (notifier.map { [$0] } ?? []) + [
-                app, bus, watcher,
+                app, bus, watcher, HeapTrimmer(),
                 elector.map { LeaderElectedLoop(elector: $0, work: drain) as any Service } ?? drain,
             ]
         var configuration = ServiceGroupConfiguration(

@@ -1,0 +1,82 @@
+import CWherryHeap
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Gives the heap's free pages back to the system while `wherry run` works.
+///
+/// glibc's allocator keeps what a burst of work freed (a thousand applies, their responses and renders) inside its
+/// per-thread arenas: freed memory in the middle of an arena stays resident until `malloc_trim` releases it. At a
+/// thousand services that was half the private memory: 65 MB resident for 29 MB in use. Every ``interval`` the
+/// trimmer compares the heap's resident private memory with what is in use, and trims when more than ``slack`` is
+/// free; an idle controller, whose heap holds little free memory, is not trimmed again.
+struct HeapTrimmer: Service {
+    var interval: Duration = .seconds(5)
+    /// Free resident memory the heap may hold before a trim is worth its cost (a few milliseconds, and page faults
+    /// when that memory is used again).
+    var slack = 8 << 20
+    var logger = Logger(label: "wherry.memory")
+
+    /// What the heap holds now.
+    struct Usage: Equatable {
+        /// Private resident memory of the process (heap, stacks, written data), in bytes.
+        var resident: Int
+        /// Bytes in use by allocations, the heap's own and those mapped on their own.
+        var inUse: Int
+
+        /// What a trim could give back, at most: resident memory that holds no allocation.
+        var free: Int { max(0, resident - inUse) }
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while (try? await Task.sleep(for: interval)) != nil {
+                trimIfWorthwhile()
+            }
+        }
+    }
+
+    /// Trims when more than ``slack`` of the heap's resident memory is free; returns the usage before and after, or
+    /// `nil` when no trim was made.
+    @discardableResult
+    func trimIfWorthwhile() -> (before: Usage, after: Usage)? {
+        guard let before = Self.usage(), before.free > slack else { return nil }
+        Self.trim()
+        let after = Self.usage() ?? before
+        logger.debug(
+            "Heap trimmed",
+            metadata: [
+                "wherry.resident_mb": "\(before.resident >> 20) -> \(after.resident >> 20)",
+                "wherry.in_use_mb": "\(before.inUse >> 20)",
+            ])
+        return (before, after)
+    }
+
+    /// The process's private resident memory and the allocator's bytes in use; `nil` where they cannot be read.
+    static func usage() -> Usage? {
+        let inUse = wherry_heap_in_use()
+        guard inUse > 0, let resident = privateResident() else { return nil }
+        return Usage(resident: resident, inUse: inUse)
+    }
+
+    /// Gives free pages of every arena back to the system.
+    static func trim() {
+        _ = wherry_heap_trim()
+    }
+
+    /// Resident pages that are not file-backed or shared (`/proc/self/statm`: resident minus shared), in bytes.
+    static func privateResident() -> Int? {
+        // procfs files have no size: read what there is (a line of seven numbers).
+        let descriptor = open("/proc/self/statm", O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let fields = buffer[..<count].split(separator: UInt8(ascii: " ")).compactMap {
+            Int(String(decoding: $0, as: UTF8.self))
+        }
+        guard fields.count >= 3 else { return nil }
+        return (fields[1] - fields[2]) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
