@@ -61,23 +61,58 @@ public struct Reconciler: Sendable {
         self.logger = logger
     }
 
+    /// What a service holds to run (``admit(_:slots:)``): an apply slot, and for a service that will wait for
+    /// health a place in the controller backlog. Each is given back at most once, by the reconcile when it is done
+    /// with it or by ``release()``.
+    public struct Admission: Sendable {
+        public var permit: AsyncSemaphore.Permit
+        public var reservation: HealthObserver.Reservation?
+
+        public func release() {
+            permit.release()
+            reservation?.release()
+        }
+    }
+
+    /// Waits until `service` may run, and takes what it runs with: first, for a service that will wait for health,
+    /// a place in the controller backlog (held back in arrival order while the cluster's controllers are behind;
+    /// see ``HealthObserver/controllerBacklog``), then an apply slot from `slots`, which bounds the services
+    /// applying at once. `nil` when cancelled meanwhile (nothing is held then).
+    ///
+    /// A service waits here before its run starts, so that a thousand queued services cost a thousand small waits,
+    /// not a thousand reconciles' worth of state, and one held back locates its commit only once it may go (the
+    /// newest head, never one the branch already left).
+    public func admit(_ service: ServiceConfig, slots: AsyncSemaphore) async -> Admission? {
+        var reservation: HealthObserver.Reservation?
+        if service.wait, syncer.applyer == nil {
+            reservation = syncer.health.reserve(below: controllerBacklogLimit)
+            if reservation == nil { reservation = await waitForControllers(logger) }
+        }
+        guard let permit = await slots.permit() else {
+            reservation?.release()
+            return nil
+        }
+        return Admission(permit: permit, reservation: reservation)
+    }
+
     /// Reconciles `service`. `resolved` is the branch head the caller already asked for (one `ls-remote` per
     /// repository and poll, however many services use it). `interruption` ends the health wait early (a newer
-    /// commit, a shutdown). `slots` bounds the services applying at once: a permit is held from locate to the
-    /// recorded inventory, and given back before the health wait, so a service waiting for health lets the next
-    /// one apply.
+    /// commit, a shutdown). `admission` is what ``admit(_:slots:)`` gave: its apply slot is held from locate to the
+    /// recorded inventory and given back before the health wait, so a service waiting for health lets the next one
+    /// apply. Without one (a single reconcile), a service that will wait is held back here when the controllers
+    /// are behind.
     public func reconcile(
         _ service: ServiceConfig, in config: WherryConfig, resolved: Result<String, GitError>? = nil,
         trigger: ReconcileTrigger, liveCache: LiveObjectCache? = nil, interruption: WaitInterruption? = nil,
-        slots: AsyncSemaphore? = nil
+        admission: Admission? = nil
     ) async -> ReconcileOutcome {
-        if service.suspend, trigger != .manual { return .suspended }
-        var permit: AsyncSemaphore.Permit?
-        if let slots {
-            permit = await slots.permit()
-            if permit == nil { return .cancelled }
+        let permit = admission?.permit
+        var reservation = admission?.reservation
+        defer {
+            permit?.release()
+            reservation?.release()
         }
-        defer { permit?.release() }
+        if service.suspend, trigger != .manual { return .suspended }
         var attempt = Attempt(service: service, logger: logger)
         let previous = await lastStatus(of: service.name, logger: attempt.logger)
         do throws(SyncError) {
@@ -96,20 +131,11 @@ public struct Reconciler: Sendable {
                     throw error.redacting(rendered.plaintextValues)
                 }
             }
-            var reservation: HealthObserver.Reservation?
-            defer { reservation?.release() }
-            if service.wait {
+            if service.wait, reservation == nil {
                 reservation = syncer.health.reserve(below: controllerBacklogLimit)
                 if reservation == nil {
-                    // Held back: the apply slot goes to a service that does not wait behind the controllers.
-                    permit?.release()
                     reservation = await waitForControllers(attempt.logger)
-                    if let slots {
-                        permit = await slots.permit()
-                        if permit == nil { return .cancelled }
-                    }
-                    // Shutting down, or the branch moved while held: not this commit (the loop runs the
-                    // service again at the new one).
+                    // Shutting down, or the branch moved while held: not this commit.
                     let moved = interruption?.signals.contains {
                         if case .newHead(let head) = $0 { return head != located.commit }
                         return $0 == .shutdown

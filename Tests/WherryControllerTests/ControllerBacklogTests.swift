@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 import WherryController
 import WherryModel
@@ -9,7 +10,7 @@ import WherryTesting
 /// Services that will wait for health hold their apply back while the cluster's controllers are behind.
 @Suite("Controller backlog")
 struct ControllerBacklogTests {
-    static func deployment(_ name: String) -> String {
+    static func deployment(_ name: String, image: String = "pause:1") -> String {
         """
         apiVersion: apps/v1
         kind: Deployment
@@ -19,9 +20,45 @@ struct ControllerBacklogTests {
           selector: {matchLabels: {app: \(name)}}
           template:
             metadata: {labels: {app: \(name)}}
-            spec: {containers: [{name: app, image: "pause:1"}]}
+            spec: {containers: [{name: app, image: "\(image)"}]}
 
         """
+    }
+
+    /// Runs a loop over one `wait: true` Deployment service per name, with a backlog limit of one, polling every
+    /// second, until `body` returns (then shuts it down gracefully).
+    static func withLoop(
+        _ server: FakeAPIServer, _ remote: GitRemoteFixture, names: [String],
+        events: @escaping ControllerEventSink = { _ in }, _ body: (InMemoryStatusStore) async throws -> Void
+    ) async throws {
+        let cache = try TemporaryDirectory(prefix: "cache")
+        defer { cache.remove() }
+        var text = "github_configs:\n  r: {url: \(remote.fileURL)}\npoll_interval: 1\nservices:\n"
+        for name in names {
+            text += "  - {name: \(name), github: r, k8s_yaml_dir: \(name), wait: true, timeout: 30}\n"
+        }
+        let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
+        let quiet = TestReconciler.quiet
+        let api = try TestReconciler.client(server)
+        let store = InMemoryStatusStore()
+        var reconciler = TestReconciler.make(api: api, cache: cache, store: store)
+        reconciler.controllerBacklogLimit = 1
+        let loop = ReconcileLoop(
+            config: config, reconciler: reconciler, maxConcurrentServices: names.count, logger: quiet, events: events)
+        let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await body(store)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        await api.shutdown()
+    }
+
+    /// The Deployment writes (not the dry runs) the server saw, in time order.
+    static func writes(_ server: FakeAPIServer) -> [FakeAPIServer.RecordedRequest] {
+        server.requests.filter { $0.method == "PATCH" && $0.path.contains("/deployments/") && $0.isWrite }
+            .sorted { $0.timestamp < $1.timestamp }
     }
 
     @Test("with a backlog limit of one, each Deployment is written only after the controller saw the one before")
@@ -29,44 +66,65 @@ struct ControllerBacklogTests {
         try await FakeAPIServer.withServer { server in
             server.controllerDelay = .milliseconds(700)
             let remote = try await GitRemoteFixture()
-            let cache = try TemporaryDirectory(prefix: "cache")
-            defer { remote.remove(); cache.remove() }
+            defer { remote.remove() }
             let names = ["a", "b", "c"]
             var files: [String: String] = [:]
             for name in names { files["\(name)/deploy.yaml"] = Self.deployment(name) }
             try await remote.commit(files)
-            var text = "github_configs:\n  r: {url: \(remote.fileURL)}\nservices:\n"
-            for name in names {
-                text += "  - {name: \(name), github: r, k8s_yaml_dir: \(name), wait: true, timeout: 30}\n"
-            }
-            let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
-            let quiet = TestReconciler.quiet
-            let api = try TestReconciler.client(server)
-            let store = InMemoryStatusStore()
-            var reconciler = TestReconciler.make(api: api, cache: cache, store: store)
-            reconciler.controllerBacklogLimit = 1
-            let loop = ReconcileLoop(config: config, reconciler: reconciler, maxConcurrentServices: 3, logger: quiet)
-            let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            try await Self.withLoop(server, remote, names: names) { store in
                 let succeeded = try await TestReconciler.eventually(30) {
                     for name in names where try await store.status(of: name)?.lastResult != .succeeded { return false }
                     return true
                 }
                 #expect(succeeded)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
-            await api.shutdown()
-            // The writes (not the dry runs) of the three Deployments, in time order: each at least most of a
-            // controller delay after the one before.
-            let writes = server.requests.filter {
-                $0.method == "PATCH" && $0.path.contains("/deployments/") && $0.isWrite
-            }.map(\.timestamp).sorted()
+            // Each write at least most of a controller delay after the one before.
+            let writes = Self.writes(server).map(\.timestamp)
             #expect(writes.count == 3)
             for (earlier, later) in zip(writes, writes.dropFirst()) {
                 #expect(later.timeIntervalSince(earlier) > 0.5, "writes at \(writes)")
             }
+        }
+    }
+
+    @Test("a service held back starts its run only once admitted, and applies the head the branch has then")
+    func heldServiceStartsWhenAdmitted() async throws {
+        try await FakeAPIServer.withServer { server in
+            let delay = 2.5
+            server.controllerDelay = .milliseconds(Int(delay * 1000))
+            let remote = try await GitRemoteFixture()
+            defer { remote.remove() }
+            try await remote.commit(["a/deploy.yaml": Self.deployment("a"), "b/deploy.yaml": Self.deployment("b")])
+            let started = Mutex<[String: [Date]]>([:])
+            let events: ControllerEventSink = { event in
+                if case .reconcileStarted(let service, _) = event {
+                    started.withLock { $0[service, default: []].append(Date()) }
+                }
+            }
+            try await Self.withLoop(server, remote, names: ["a", "b"], events: events) { store in
+                // One of the two applies; the other is held until the controller saw that one.
+                let first = try await TestReconciler.eventually(10) { Self.writes(server).count == 1 }
+                try #require(first)
+                // Meanwhile the branch moves: the held service must apply this commit, never the one before.
+                let head = try await remote.commit(["b/deploy.yaml": Self.deployment("b", image: "pause:2")])
+                let succeeded = try await TestReconciler.eventually(30) {
+                    let a = try await store.status(of: "a")
+                    let b = try await store.status(of: "b")
+                    return a?.lastResult == .succeeded && b?.lastAppliedRevision == head
+                }
+                #expect(succeeded)
+            }
+            let writes = Self.writes(server)
+            // a once; b once, at the new commit (its image).
+            #expect(writes.filter { $0.path.hasSuffix("/a") }.count == 1, "\(writes.map(\.path))")
+            #expect(writes.filter { $0.path.hasSuffix("/b") }.count == 1, "\(writes.map(\.path))")
+            let live = server.object(group: "apps", resource: "deployments", namespace: "default", name: "b")
+            #expect(live?["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first?["image"] == "pause:2")
+            // The held one's run started (it located its commit) only once admitted, not while it waited.
+            let firstWrite = try #require(writes.first?.timestamp)
+            let held = writes.first?.path.hasSuffix("/a") == true ? "b" : "a"
+            let heldStart = try #require(started.withLock { $0[held]?.first })
+            #expect(heldStart.timeIntervalSince(firstWrite) > delay / 2, "started \(heldStart), first \(firstWrite)")
         }
     }
 }

@@ -209,18 +209,36 @@ public final class ReconcileLoop: Service, Sendable {
         }
     }
 
-    /// Runs queued work until the queue ends (each reconcile takes an apply slot, see ``slots``); waits for what
-    /// runs.
+    /// Runs queued work until the queue ends; waits for what runs. Each item waits for its admission (an apply slot,
+    /// see ``slots``, and for a service that waits for health a place in the controller backlog) before its run
+    /// starts.
     private func consume(_ work: AsyncStream<Work>) async {
         await withDiscardingTaskGroup { group in
             for await item in work {
                 if state.withLock({ $0.stopping }) { break }
-                group.addTask { await self.execute(item) }
+                group.addTask { await self.admitAndExecute(item) }
             }
         }
     }
 
-    private func execute(_ item: Work) async {
+    /// Waits for the item's admission in a small frame, then runs it: a thousand services queued at once hold a
+    /// thousand small waits, not a thousand runs' state (some 25 KB each).
+    private func admitAndExecute(_ item: Work) async {
+        // One removed from the config meanwhile has nothing to wait for.
+        guard let service = config.services.first(where: { $0.name == item.service }) else {
+            return await execute(item, admission: nil)
+        }
+        guard let admission = await reconciler.admit(service, slots: slots) else {
+            // Cancelled while waiting (the term ended): it did not run.
+            state.withLock { $0.schedules[item.service]?.abandonRun() }
+            return
+        }
+        await execute(item, admission: admission)
+    }
+
+    @inline(never)
+    private func execute(_ item: Work, admission: Reconciler.Admission?) async {
+        defer { admission?.release() }
         guard let service = config.services.first(where: { $0.name == item.service }) else {
             // Removed from the config meanwhile: its run ends here, so the service runs again if it is added back.
             state.withLock { $0.forget(item.service) }
@@ -288,7 +306,8 @@ public final class ReconcileLoop: Service, Sendable {
             if state.stopping { interruption.send(.shutdown) }
         }
         let outcome = await reconciler.reconcile(
-            service, in: config, resolved: resolved, trigger: item.trigger, interruption: interruption, slots: slots)
+            service, in: config, resolved: resolved, trigger: item.trigger, interruption: interruption,
+            admission: admission)
         measure(outcome, service: service.name, duration: ContinuousClock.now - started)
         let succeeded: Bool?
         var commit: String?

@@ -13,9 +13,9 @@ public actor CachingStatusStore: StatusStore {
 
     public func record(_ attempt: ReconcileAttempt) async throws(StatusStoreError) {
         try await base.record(attempt)
-        var statuses = try await loaded()
-        statuses[attempt.service] = StatusRules.status(after: attempt, previous: statuses[attempt.service])
-        cache = statuses
+        let previous = try await loaded()[attempt.service]
+        // In place: a copy of the whole map for every record is a thousand statuses copied per reconcile.
+        cache?[attempt.service] = StatusRules.status(after: attempt, previous: previous)
     }
 
     public func status(of service: String) async throws(StatusStoreError) -> ServiceStatus? {
