@@ -66,7 +66,13 @@ struct ServiceDetailCommandTests {
             #expect(broken.stdout.contains("a.yaml") && broken.stdout.contains("b.yaml"), "\(broken.all)")
             #expect(broken.stdout.contains("State:        failed"), "\(broken.all)")
 
-            let shop = try await CLI.run(["status", "shop", "--server", server, "--output", "json"])
+            // Drift-checked every second: between two checks, not in the middle of one.
+            var shop = try await CLI.run(["status", "shop", "--server", server, "--output", "json"])
+            for _ in 0..<50 where (try? JSONValue.parse(shop.stdout))?["service"]?["state"]?.stringValue != "succeeded"
+            {
+                try await Task.sleep(for: .milliseconds(100))
+                shop = try await CLI.run(["status", "shop", "--server", server, "--output", "json"])
+            }
             #expect(shop.exitCode == 0, "\(shop.all)")
             let document = try JSONValue.parse(shop.stdout)
             #expect(document["service"]?["state"]?.stringValue == "succeeded")

@@ -209,8 +209,10 @@ struct HealthObserverTests {
                 return live.map { !Health.awaitsController($0) } ?? false
             }
             #expect(observed.count >= 3)
-            // The place it holds counts until released, so a second service cannot be admitted with it.
-            #expect(observer.controllerBacklog < 2)
+            // The place it holds counts until released: admitted below the limit (the fourth may not be seen yet),
+            // plus its place, so at most the limit.
+            #expect(observer.controllerBacklog <= 2)
+            #expect(observer.controllerBacklog >= 1)
             let before = observer.controllerBacklog
             place.release()
             place.release()
