@@ -6,8 +6,14 @@
 #include <malloc.h>
 
 size_t wherry_heap_in_use(void) {
+#if __GLIBC_PREREQ(2, 33)
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;
+#else
+    /* Older glibc: int fields, right below 2 GB. */
+    struct mallinfo info = mallinfo();
+    return (size_t)(unsigned)info.uordblks + (size_t)(unsigned)info.hblkhd;
+#endif
 }
 
 int wherry_heap_trim(void) { return malloc_trim(0); }

@@ -61,10 +61,11 @@ public struct Reconciler: Sendable {
         self.logger = logger
     }
 
-    /// What a service holds to run (``admit(_:slots:)``): an apply slot, and for a service that will wait for
-    /// health a place in the controller backlog. Each is given back at most once, by the reconcile when it is done
-    /// with it or by ``release()``.
+    /// What a service holds to run (``admit(_:slots:holdBack:)``): an apply slot from `slots`, and for a service
+    /// that will wait for health a place in the controller backlog. Each is given back at most once, by the reconcile
+    /// when it is done with it or by ``release()``.
     public struct Admission: Sendable {
+        public var slots: AsyncSemaphore
         public var permit: AsyncSemaphore.Permit
         public var reservation: HealthObserver.Reservation?
 
@@ -74,30 +75,35 @@ public struct Reconciler: Sendable {
         }
     }
 
-    /// Waits until `service` may run, and takes what it runs with: first, for a service that will wait for health,
-    /// a place in the controller backlog (held back in arrival order while the cluster's controllers are behind;
-    /// see ``HealthObserver/controllerBacklog``), then an apply slot from `slots`, which bounds the services
-    /// applying at once. `nil` when cancelled meanwhile (nothing is held then).
+    /// Waits until a service may run, and takes what it runs with: an apply slot from `slots` (which bounds the
+    /// services applying at once), then, when `holdBack` (a service that will wait for health), a place in the
+    /// controller backlog. While the cluster's controllers are behind (``HealthObserver/controllerBacklog``) such a
+    /// service gives its slot to the others and waits in arrival order, then takes a slot again: places are only
+    /// ever held with a slot, so the services admitted together overshoot the backlog limit by at most the slots.
+    /// `nil` when cancelled meanwhile (nothing is held then).
     ///
-    /// A service waits here before its run starts, so that a thousand queued services cost a thousand small waits,
-    /// not a thousand reconciles' worth of state, and one held back locates its commit only once it may go (the
-    /// newest head, never one the branch already left).
-    public func admit(_ service: ServiceConfig, slots: AsyncSemaphore) async -> Admission? {
-        var reservation: HealthObserver.Reservation?
-        if service.wait, syncer.applyer == nil {
-            reservation = syncer.health.reserve(below: controllerBacklogLimit)
-            if reservation == nil { reservation = await waitForControllers(logger) }
+    /// A service waits here before its run starts, so a thousand queued services cost a thousand small waits, not a
+    /// thousand reconciles' worth of state, and one held back locates its commit only once it may go (the head the
+    /// branch has then).
+    public func admit(slots: AsyncSemaphore, holdBack: Bool) async -> Admission? {
+        guard var permit = await slots.permit() else { return nil }
+        guard holdBack, syncer.applyer == nil else { return Admission(slots: slots, permit: permit) }
+        if let reservation = syncer.health.reserve(below: controllerBacklogLimit) {
+            return Admission(slots: slots, permit: permit, reservation: reservation)
         }
-        guard let permit = await slots.permit() else {
-            reservation?.release()
+        permit.release()
+        let reservation = await waitForControllers(logger)
+        guard let again = await slots.permit() else {
+            reservation.release()
             return nil
         }
-        return Admission(permit: permit, reservation: reservation)
+        permit = again
+        return Admission(slots: slots, permit: permit, reservation: reservation)
     }
 
     /// Reconciles `service`. `resolved` is the branch head the caller already asked for (one `ls-remote` per
     /// repository and poll, however many services use it). `interruption` ends the health wait early (a newer
-    /// commit, a shutdown). `admission` is what ``admit(_:slots:)`` gave: its apply slot is held from locate to the
+    /// commit, a shutdown). `admission` is what ``admit(slots:holdBack:)`` gave: its apply slot is held from locate to the
     /// recorded inventory and given back before the health wait, so a service waiting for health lets the next one
     /// apply. Without one (a single reconcile), a service that will wait is held back here when the controllers
     /// are behind.
@@ -106,7 +112,7 @@ public struct Reconciler: Sendable {
         trigger: ReconcileTrigger, liveCache: LiveObjectCache? = nil, interruption: WaitInterruption? = nil,
         admission: Admission? = nil
     ) async -> ReconcileOutcome {
-        let permit = admission?.permit
+        var permit = admission?.permit
         var reservation = admission?.reservation
         defer {
             permit?.release()
@@ -131,10 +137,17 @@ public struct Reconciler: Sendable {
                     throw error.redacting(rendered.plaintextValues)
                 }
             }
+            // Not admitted with a place (a single reconcile, or `wait` turned on by a reload since): held back here.
             if service.wait, reservation == nil {
                 reservation = syncer.health.reserve(below: controllerBacklogLimit)
                 if reservation == nil {
+                    // The apply slot goes to the others meanwhile.
+                    permit?.release()
                     reservation = await waitForControllers(attempt.logger)
+                    if let slots = admission?.slots {
+                        permit = await slots.permit()
+                        if permit == nil { return .cancelled }
+                    }
                     // Shutting down, or the branch moved while held: not this commit.
                     let moved = interruption?.signals.contains {
                         if case .newHead(let head) = $0 { return head != located.commit }

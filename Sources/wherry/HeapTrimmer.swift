@@ -2,20 +2,30 @@ import CWherryHeap
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Gives the heap's free pages back to the system while `wherry run` works.
 ///
 /// glibc's allocator keeps what a burst of work freed (a thousand applies, their responses and renders) inside its
 /// per-thread arenas: freed memory in the middle of an arena stays resident until `malloc_trim` releases it. At a
 /// thousand services that was half the private memory: 65 MB resident for 29 MB in use. Every ``interval`` the
-/// trimmer compares the heap's resident private memory with what is in use, and trims when more than ``slack`` is
-/// free; an idle controller, whose heap holds little free memory, is not trimmed again.
-struct HeapTrimmer: Service {
-    var interval: Duration = .seconds(5)
-    /// Free resident memory the heap may hold before a trim is worth its cost (a few milliseconds, and page faults
+/// trimmer compares the private resident memory with what the heap has in use, and trims when the difference grew
+/// by more than ``slack`` since the last trim (part of it is not the heap's: stacks, written data), so an idle
+/// controller is not trimmed again and again for nothing.
+final class HeapTrimmer: Service, Sendable {
+    let interval: Duration
+    /// Free resident memory the heap may gain before a trim is worth its cost (a few milliseconds, and page faults
     /// when that memory is used again).
-    var slack = 8 << 20
-    var logger = Logger(label: "wherry.memory")
+    let slack: Int
+    let logger: Logger
+    /// What was left after the last trim: resident memory that holds no allocation and a trim did not give back.
+    private let floor = Mutex(0)
+
+    init(interval: Duration = .seconds(2), slack: Int = 8 << 20, logger: Logger = Logger(label: "wherry.memory")) {
+        self.interval = interval
+        self.slack = slack
+        self.logger = logger
+    }
 
     /// What the heap holds now.
     struct Usage: Equatable {
@@ -30,19 +40,20 @@ struct HeapTrimmer: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            while (try? await Task.sleep(for: interval)) != nil {
-                trimIfWorthwhile()
+            while (try? await Task.sleep(for: self.interval)) != nil {
+                self.trimIfWorthwhile()
             }
         }
     }
 
-    /// Trims when more than ``slack`` of the heap's resident memory is free; returns the usage before and after, or
+    /// Trims when the free resident memory grew by more than ``slack`` since the last trim; returns the usage before and after, or
     /// `nil` when no trim was made.
     @discardableResult
     func trimIfWorthwhile() -> (before: Usage, after: Usage)? {
-        guard let before = Self.usage(), before.free > slack else { return nil }
+        guard let before = Self.usage(), before.free > floor.withLock({ $0 }) + slack else { return nil }
         Self.trim()
         let after = Self.usage() ?? before
+        floor.withLock { $0 = after.free }
         logger.debug(
             "Heap trimmed",
             metadata: [

@@ -101,28 +101,30 @@ struct ControllerBacklogTests {
                     started.withLock { $0[service, default: []].append(Date()) }
                 }
             }
+            var held = ""
             try await Self.withLoop(server, remote, names: ["a", "b"], events: events) { store in
                 // One of the two applies; the other is held until the controller saw that one.
                 let first = try await TestReconciler.eventually(10) { Self.writes(server).count == 1 }
                 try #require(first)
+                held = Self.writes(server).first?.path.hasSuffix("/a") == true ? "b" : "a"
                 // Meanwhile the branch moves: the held service must apply this commit, never the one before.
-                let head = try await remote.commit(["b/deploy.yaml": Self.deployment("b", image: "pause:2")])
+                let head = try await remote.commit(["\(held)/deploy.yaml": Self.deployment(held, image: "pause:2")])
                 let succeeded = try await TestReconciler.eventually(30) {
                     let a = try await store.status(of: "a")
                     let b = try await store.status(of: "b")
-                    return a?.lastResult == .succeeded && b?.lastAppliedRevision == head
+                    return a?.lastResult == .succeeded && b?.lastResult == .succeeded
+                        && (held == "a" ? a : b)?.lastAppliedRevision == head
                 }
                 #expect(succeeded)
             }
             let writes = Self.writes(server)
-            // a once; b once, at the new commit (its image).
+            // Each once; the held one at the new commit (its image).
             #expect(writes.filter { $0.path.hasSuffix("/a") }.count == 1, "\(writes.map(\.path))")
             #expect(writes.filter { $0.path.hasSuffix("/b") }.count == 1, "\(writes.map(\.path))")
-            let live = server.object(group: "apps", resource: "deployments", namespace: "default", name: "b")
+            let live = server.object(group: "apps", resource: "deployments", namespace: "default", name: held)
             #expect(live?["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first?["image"] == "pause:2")
             // The held one's run started (it located its commit) only once admitted, not while it waited.
             let firstWrite = try #require(writes.first?.timestamp)
-            let held = writes.first?.path.hasSuffix("/a") == true ? "b" : "a"
             let heldStart = try #require(started.withLock { $0[held]?.first })
             #expect(heldStart.timeIntervalSince(firstWrite) > delay / 2, "started \(heldStart), first \(firstWrite)")
         }

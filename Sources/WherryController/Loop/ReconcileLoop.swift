@@ -228,8 +228,16 @@ public final class ReconcileLoop: Service, Sendable {
         guard let service = config.services.first(where: { $0.name == item.service }) else {
             return await execute(item, admission: nil)
         }
-        guard let admission = await reconciler.admit(service, slots: slots) else {
-            // Cancelled while waiting (the term ended): it did not run.
+        // Held back behind the controllers only when it would apply and wait: not a suspended one, nor one waiting
+        // for a dependency (it ends at once, saying so).
+        let holdBack = state.withLock { state in
+            service.wait && !(service.suspend && item.trigger != .manual) && state.suspended[service.name] == nil
+                && unmetDependency(of: service, in: state) == nil
+        }
+        let admission = await reconciler.admit(slots: slots, holdBack: holdBack)
+        // Cancelled while waiting (the term ended), or a graceful shutdown began: it does not run.
+        guard let admission, !state.withLock({ $0.stopping }) else {
+            admission?.release()
             state.withLock { $0.schedules[item.service]?.abandonRun() }
             return
         }
