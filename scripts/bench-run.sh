@@ -74,8 +74,13 @@ start_wherry() { # poll interval, port
         [ "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$2/readyz")" = 200 ] && break
         sleep 0.1
     done
+    # Until this instance reconciled all 100 (the ConfigMaps may exist already: an earlier instance applied them).
     for _ in $(seq 300); do
-        n=$(curl -s "$fake/api/v1/namespaces/default/configmaps" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+        n=$(curl -s "127.0.0.1:$2/v1/gitops/services" | python3 -c 'import json, sys
+try:
+    print(sum(1 for s in json.load(sys.stdin)["services"] if s["last_result"] == "succeeded"))
+except Exception:
+    print(0)')
         [ "$n" -ge 100 ] && break
         sleep 0.1
     done
