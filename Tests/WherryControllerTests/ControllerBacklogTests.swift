@@ -129,4 +129,21 @@ struct ControllerBacklogTests {
             #expect(heldStart.timeIntervalSince(firstWrite) > delay / 2, "started \(heldStart), first \(firstWrite)")
         }
     }
+
+    @Test("a service still held back when a graceful shutdown begins does not apply")
+    func heldServiceDoesNotApplyAfterShutdown() async throws {
+        try await FakeAPIServer.withServer { server in
+            server.controllerDelay = .milliseconds(2500)
+            let remote = try await GitRemoteFixture()
+            defer { remote.remove() }
+            try await remote.commit(["a/deploy.yaml": Self.deployment("a"), "b/deploy.yaml": Self.deployment("b")])
+            try await Self.withLoop(server, remote, names: ["a", "b"]) { _ in
+                // One applies; the other is held until the controller saw it. The shutdown begins meanwhile.
+                let first = try await TestReconciler.eventually(10) { Self.writes(server).count == 1 }
+                try #require(first)
+            }
+            // The loop drained: the held service was let go once the controller caught up, and did not apply.
+            #expect(Self.writes(server).count == 1, "\(Self.writes(server).map(\.path))")
+        }
+    }
 }
