@@ -61,7 +61,7 @@ public struct Reconciler: Sendable {
         self.logger = logger
     }
 
-    /// What a service holds to run (``admit(_:slots:holdBack:)``): an apply slot from `slots`, and for a service
+    /// What a service holds to run (``admit(slots:holdBack:)``): an apply slot from `slots`, and for a service
     /// that will wait for health a place in the controller backlog. Each is given back at most once, by the reconcile
     /// when it is done with it or by ``release()``.
     public struct Admission: Sendable {
@@ -86,19 +86,11 @@ public struct Reconciler: Sendable {
     /// thousand reconciles' worth of state, and one held back locates its commit only once it may go (the head the
     /// branch has then).
     public func admit(slots: AsyncSemaphore, holdBack: Bool) async -> Admission? {
-        guard var permit = await slots.permit() else { return nil }
+        guard let permit = await slots.permit() else { return nil }
         guard holdBack, syncer.applyer == nil else { return Admission(slots: slots, permit: permit) }
-        if let reservation = syncer.health.reserve(below: controllerBacklogLimit) {
-            return Admission(slots: slots, permit: permit, reservation: reservation)
-        }
-        permit.release()
-        let reservation = await waitForControllers(logger)
-        guard let again = await slots.permit() else {
-            reservation.release()
-            return nil
-        }
-        permit = again
-        return Admission(slots: slots, permit: permit, reservation: reservation)
+        guard let place = await backlogPlace(permit: permit, slots: slots, logger: logger), let held = place.permit
+        else { return nil }
+        return Admission(slots: slots, permit: held, reservation: place.reservation)
     }
 
     /// Reconciles `service`. `resolved` is the branch head the caller already asked for (one `ls-remote` per
@@ -139,15 +131,11 @@ public struct Reconciler: Sendable {
             }
             // Not admitted with a place (a single reconcile, or `wait` turned on by a reload since): held back here.
             if service.wait, reservation == nil {
-                reservation = syncer.health.reserve(below: controllerBacklogLimit)
-                if reservation == nil {
-                    // The apply slot goes to the others meanwhile.
-                    permit?.release()
-                    reservation = await waitForControllers(attempt.logger)
-                    if let slots = admission?.slots {
-                        permit = await slots.permit()
-                        if permit == nil { return .cancelled }
-                    }
+                guard let place = await backlogPlace(permit: permit, slots: admission?.slots, logger: attempt.logger)
+                else { return .cancelled }
+                reservation = place.reservation
+                permit = place.permit
+                if place.held {
                     // Shutting down, or the branch moved while held: not this commit.
                     let moved = interruption?.signals.contains {
                         if case .newHead(let head) = $0 { return head != located.commit }
@@ -174,6 +162,26 @@ public struct Reconciler: Sendable {
     }
 
     // MARK: - Steps
+
+    /// A place in the controller backlog for a service about to apply: at once while the controllers keep up; else
+    /// its apply slot (`permit`) goes to the others while it waits its turn (``waitForControllers(_:)``), and it
+    /// takes one again from `slots`. Returns the place, the slot it holds now and whether it was held back; `nil`
+    /// when cancelled while taking the slot again (the place is given back then).
+    private func backlogPlace(
+        permit: AsyncSemaphore.Permit?, slots: AsyncSemaphore?, logger: Logger
+    ) async -> (reservation: HealthObserver.Reservation, permit: AsyncSemaphore.Permit?, held: Bool)? {
+        if let reservation = syncer.health.reserve(below: controllerBacklogLimit) {
+            return (reservation, permit, false)
+        }
+        permit?.release()
+        let reservation = await waitForControllers(logger)
+        guard let slots else { return (reservation, nil, true) }
+        guard let again = await slots.permit() else {
+            reservation.release()
+            return nil
+        }
+        return (reservation, again, true)
+    }
 
     /// Holds a service that will wait for health back while the cluster's controllers are far behind the objects
     /// already waited on (``HealthObserver/controllerBacklog``): applied now, it would only wait behind them, its

@@ -25,34 +25,24 @@ struct ControllerBacklogTests {
         """
     }
 
-    /// Runs a loop over one `wait: true` Deployment service per name, with a backlog limit of one, polling every
-    /// second, until `body` returns (then shuts it down gracefully).
+    /// Runs a loop over one `wait: true` Deployment service per name, each with an apply slot, a backlog limit of
+    /// one and polls every second, until `body` returns.
     static func withLoop(
         _ server: FakeAPIServer, _ remote: GitRemoteFixture, names: [String],
-        events: @escaping ControllerEventSink = { _ in }, _ body: (InMemoryStatusStore) async throws -> Void
+        events: @escaping ControllerEventSink = { _ in }, _ body: @Sendable (InMemoryStatusStore) async throws -> Void
     ) async throws {
-        let cache = try TemporaryDirectory(prefix: "cache")
-        defer { cache.remove() }
         var text = "github_configs:\n  r: {url: \(remote.fileURL)}\npoll_interval: 1\nservices:\n"
         for name in names {
             text += "  - {name: \(name), github: r, k8s_yaml_dir: \(name), wait: true, timeout: 30}\n"
         }
-        let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
-        let quiet = TestReconciler.quiet
-        let api = try TestReconciler.client(server)
-        let store = InMemoryStatusStore()
-        var reconciler = TestReconciler.make(api: api, cache: cache, store: store)
-        reconciler.controllerBacklogLimit = 1
-        let loop = ReconcileLoop(
-            config: config, reconciler: reconciler, maxConcurrentServices: names.count, logger: quiet, events: events)
-        let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: quiet)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try await body(store)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
-        await api.shutdown()
+        try await TestReconciler.withLoop(
+            server, config: text, maxConcurrentServices: names.count, controllerBacklogLimit: 1, events: events
+        ) { _, store in try await body(store) }
+    }
+
+    /// Of two services `a` and `b`, the one that did not write first (held back behind the other).
+    static func held(_ server: FakeAPIServer) -> String {
+        writes(server).first?.path.hasSuffix("/a") == true ? "b" : "a"
     }
 
     /// The Deployment writes (not the dry runs) the server saw, in time order.
@@ -101,12 +91,11 @@ struct ControllerBacklogTests {
                     started.withLock { $0[service, default: []].append(Date()) }
                 }
             }
-            var held = ""
             try await Self.withLoop(server, remote, names: ["a", "b"], events: events) { store in
                 // One of the two applies; the other is held until the controller saw that one.
                 let first = try await TestReconciler.eventually(10) { Self.writes(server).count == 1 }
                 try #require(first)
-                held = Self.writes(server).first?.path.hasSuffix("/a") == true ? "b" : "a"
+                let held = Self.held(server)
                 // Meanwhile the branch moves: the held service must apply this commit, never the one before.
                 let head = try await remote.commit(["\(held)/deploy.yaml": Self.deployment(held, image: "pause:2")])
                 let succeeded = try await TestReconciler.eventually(30) {
@@ -118,6 +107,7 @@ struct ControllerBacklogTests {
                 #expect(succeeded)
             }
             let writes = Self.writes(server)
+            let held = Self.held(server)
             // Each once; the held one at the new commit (its image).
             #expect(writes.filter { $0.path.hasSuffix("/a") }.count == 1, "\(writes.map(\.path))")
             #expect(writes.filter { $0.path.hasSuffix("/b") }.count == 1, "\(writes.map(\.path))")

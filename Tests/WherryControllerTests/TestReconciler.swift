@@ -56,18 +56,23 @@ enum TestReconciler {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(name)\n  namespace: default\ndata:\n  k: \"\(value)\"\n"
     }
 
-    /// Runs a loop over `text` (a config) until `body` returns.
+    /// Runs a loop over `text` (a config) until `body` returns; `controllerBacklogLimit` replaces the reconciler's
+    /// when given.
     static func withLoop(
         _ server: FakeAPIServer, config text: String, store: InMemoryStatusStore = InMemoryStatusStore(),
+        maxConcurrentServices: Int = 4, controllerBacklogLimit: Int? = nil,
+        events: @escaping ControllerEventSink = { _ in },
         _ body: @Sendable (ReconcileLoop, InMemoryStatusStore) async throws -> Void
     ) async throws {
         let cache = try TemporaryDirectory(prefix: "cache")
         defer { cache.remove() }
         let config = try ConfigLoader.parse(text, file: "c.yaml", baseDirectory: "/").config
         let api = try TestReconciler.client(server)
+        var reconciler = TestReconciler.make(api: api, cache: cache, store: store)
+        if let controllerBacklogLimit { reconciler.controllerBacklogLimit = controllerBacklogLimit }
         let loop = ReconcileLoop(
-            config: config, reconciler: TestReconciler.make(api: api, cache: cache, store: store),
-            logger: TestReconciler.quiet)
+            config: config, reconciler: reconciler, maxConcurrentServices: maxConcurrentServices,
+            logger: TestReconciler.quiet, events: events)
         let group = ServiceGroup(services: [loop], gracefulShutdownSignals: [], logger: TestReconciler.quiet)
         do {
             try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -244,6 +244,7 @@ public final class ReconcileLoop: Service, Sendable {
         await execute(item, admission: admission)
     }
 
+    // Not inlined into its task's closure: the closure's frame, allocated when the task starts, stays small.
     @inline(never)
     private func execute(_ item: Work, admission: Reconciler.Admission?) async {
         defer { admission?.release() }
