@@ -80,7 +80,8 @@ struct ControllerBacklogTests {
     @Test("a service held back starts its run only once admitted, and applies the head the branch has then")
     func heldServiceStartsWhenAdmitted() async throws {
         try await FakeAPIServer.withServer { server in
-            let delay = 2.5
+            // Long enough that a poll (every second) sees the new head before the held service is admitted, under load too.
+            let delay = 5.0
             server.controllerDelay = .milliseconds(Int(delay * 1000))
             let remote = try await GitRemoteFixture()
             defer { remote.remove() }
