@@ -21,6 +21,8 @@ RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY Benchmarks ./Benchmarks
+# The order the link lays out code in (Package.swift): the functions a running controller executes first.
+COPY Linker ./Linker
 # The Swift runtime linked in (no libswift*.so in the image); symbols stripped.
 # The dashboard's templates, script and style are the bundle beside the binary (Wherry_WherryHTTP.resources).
 RUN swift build -c release --product wherry --static-swift-stdlib -Xlinker -s \

@@ -11,6 +11,7 @@
 #   WHERRY_BENCH_LOG_LEVEL=debug WHERRY_BENCH_KEEP=1 ...   keep the work directory and wherry's log
 #   WHERRY_BENCH_FLOOR=1 ...   first time the cluster's own floor: the N Deployments created by kubectl (no Wherry),
 #                              until the Deployment controller has observed every one
+#   WHERRY_BENCH_WRAP="CMD" ...   runs `CMD $wherry run ...` (a profiler: scripts/profile-hot-code.sh)
 set -euo pipefail
 kubeconfig=${1:?usage: scripts/bench-flux.sh KUBECONFIG [N]}
 count=${2:-1000}
@@ -261,7 +262,7 @@ install_commit=$(git -C "$repo" rev-parse HEAD)
 echo "bench: wherry run, $count services (extra options: ${WHERRY_BENCH_ARGS:-none})"
 start=$(now)
 # shellcheck disable=SC2086
-"$wherry" run -c "$work/config.yaml" --kubeconfig "$kubeconfig" --state-dir "$work/state" \
+${WHERRY_BENCH_WRAP:-} "$wherry" run -c "$work/config.yaml" --kubeconfig "$kubeconfig" --state-dir "$work/state" \
     --listen "127.0.0.1:$port" --log-level "${WHERRY_BENCH_LOG_LEVEL:-warning}" ${WHERRY_BENCH_ARGS:-} \
     2> "$work/wherry.log" &
 wherry_pid=$!

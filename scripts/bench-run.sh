@@ -6,12 +6,14 @@
 #   4. the status API's throughput on loopback (wrk, a bounded 5 s run).
 #
 #   scripts/bench-run.sh
+#   WHERRY_BENCH_WRAP="CMD" scripts/bench-run.sh   runs `CMD $wherry run ...` (a profiler: scripts/profile-hot-code.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 pids=()
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # Wait for each: a profiler (WHERRY_BENCH_WRAP) writes its record when the process exits.
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
     exec 3>&- 2>/dev/null || true
     rm -rf "$work"
 }
@@ -64,18 +66,22 @@ for r in $(seq 0 9); do
 done
 export WHERRY_BENCH_WEBHOOK_SECRET=bench-secret
 
+# Tenths of a second to wait for a start and the first sync (longer under a profiler: scripts/profile-hot-code.sh).
+tries=300
+[ -n "${WHERRY_BENCH_WRAP:-}" ] && tries=6000
 start_wherry() { # poll interval, port
     config "$1" > "$work/config-$1.yaml"
-    PATH="$work/bin:$PATH" "$bin/wherry" run -c "$work/config-$1.yaml" --kubeconfig "$work/kubeconfig" \
+    # shellcheck disable=SC2086
+    PATH="$work/bin:$PATH" ${WHERRY_BENCH_WRAP:-} "$bin/wherry" run -c "$work/config-$1.yaml" --kubeconfig "$work/kubeconfig" \
         --state-dir "$work/state-$1" --listen "127.0.0.1:$2" --log-level warning 2>> "$work/wherry.log" &
     wherry_pid=$!
     pids+=($wherry_pid)
-    for _ in $(seq 300); do
+    for _ in $(seq "$tries"); do
         [ "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$2/readyz")" = 200 ] && break
         sleep 0.1
     done
     # Until this instance reconciled all 100 (the ConfigMaps may exist already: an earlier instance applied them).
-    for _ in $(seq 300); do
+    for _ in $(seq "$tries"); do
         n=$(curl -s "127.0.0.1:$2/v1/gitops/services" | python3 -c 'import json, sys
 try:
     print(sum(1 for s in json.load(sys.stdin)["services"] if s["last_result"] == "succeeded"))
