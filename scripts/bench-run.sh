@@ -72,8 +72,9 @@ tries=300
 start_wherry() { # poll interval, port
     config "$1" > "$work/config-$1.yaml"
     # shellcheck disable=SC2086
-    PATH="$work/bin:$PATH" ${WHERRY_BENCH_WRAP:-} "$bin/wherry" run -c "$work/config-$1.yaml" --kubeconfig "$work/kubeconfig" \
-        --state-dir "$work/state-$1" --listen "127.0.0.1:$2" --log-level warning 2>> "$work/wherry.log" &
+    PATH="$work/bin:$PATH" ${WHERRY_BENCH_WRAP:-} "$bin/wherry" run -c "$work/config-$1.yaml" \
+        --kubeconfig "$work/kubeconfig" --state-dir "$work/state-$1" --listen "127.0.0.1:$2" --log-level warning \
+        2>> "$work/wherry.log" &
     wherry_pid=$!
     pids+=($wherry_pid)
     for _ in $(seq "$tries"); do

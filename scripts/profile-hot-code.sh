@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Records which functions a running controller executes and writes them to Linker/hot-functions.txt: the release
 # link lays those functions out together at the start of the code (Package.swift), so a controller keeps far less
-# of the binary resident (idle with 100 services: 27 MB of its pages instead of 36 MB). Run on purpose after changes that move much code. A stale list
-# costs memory, never correctness: a function it does not name is laid out after the named ones.
+# of the binary resident (idle with 100 services: 27 MB of its pages instead of 36 MB). Run on purpose after changes
+# that move much code. A stale list costs memory, never correctness: a function it does not name is laid out after
+# the named ones.
 #
 #   scripts/profile-hot-code.sh [KUBECONFIG]
 #
@@ -23,8 +24,9 @@ swift build -c release --product wherry --static-swift-stdlib --package-path "$r
 binary="$root/.build/release/wherry"
 # Debian 12's valgrind (3.19) cannot read the DWARF 5 debug information the toolchain writes: profile a copy
 # without it (the same code and symbols).
-objcopy=$(command -v llvm-objcopy || echo "$(dirname "$(readlink -f "$(command -v swift)")")/llvm-objcopy")
-nm=$(command -v llvm-nm || echo "$(dirname "$(readlink -f "$(command -v swift)")")/llvm-nm")
+toolchain=$(dirname "$(readlink -f "$(command -v swift)")")
+objcopy=$(command -v llvm-objcopy || echo "$toolchain/llvm-objcopy")
+nm=$(command -v llvm-nm || echo "$toolchain/llvm-nm")
 "$objcopy" --strip-debug "$binary" "$out/wherry"
 # The benches run `$WHERRY_BENCH_WRAP <their binary> run ...`: this runs the copy under callgrind instead.
 cat > "$out/callgrind" <<WRAP
